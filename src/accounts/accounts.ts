@@ -1,0 +1,243 @@
+import { sql } from 'kysely'
+import type { Config } from '../config.ts'
+import { recordAudit } from '../audit/audit.ts'
+import type { Db, Trx } from '../db/database.ts'
+import type { EmailOutbox } from '../email/outbox.ts'
+import { AppError, forbidden, notFound } from '../errors.ts'
+import { organisationRef } from '../organisations/organisations.ts'
+import { can } from '../policy/policy.ts'
+import type { Principal } from '../policy/principal.ts'
+import { roleLabels, roleOrganisationKind, type Role } from '../policy/roles.ts'
+import { hashPassword, passwordProblem, verifyDecoy, verifyPassword } from './passwords.ts'
+import { createSession, endAllSessions } from './sessions.ts'
+import { hashToken, randomToken } from './tokens.ts'
+
+// Sign-in throttling: failures in the window, per email address and per network address.
+const THROTTLE_WINDOW = '15 minutes'
+const MAX_FAILURES_PER_EMAIL = 5
+const MAX_FAILURES_PER_IP = 30
+const INVITATION_DAYS = 7
+const RESET_HOURS = 2
+
+export type SignInResult =
+  | { outcome: 'signed-in'; userId: string; sessionToken: string }
+  | { outcome: 'invalid' }
+  | { outcome: 'throttled' }
+
+export type InviteInput = { email: string; fullName: string; role: Role; organisationId: string }
+
+export class Accounts {
+  private readonly db: Db
+  private readonly email: EmailOutbox
+  private readonly config: Config
+
+  constructor(db: Db, email: EmailOutbox, config: Config) {
+    this.db = db
+    this.email = email
+    this.config = config
+  }
+
+  async signIn(emailAddress: string, password: string, ip: string): Promise<SignInResult> {
+    const email = emailAddress.trim().toLowerCase()
+    const failures = await this.db
+      .selectFrom('sign_in_attempts')
+      .select([
+        sql<number>`count(*) filter (where email = ${email})`.as('byEmail'),
+        sql<number>`count(*) filter (where ip = ${ip})`.as('byIp'),
+      ])
+      .where('succeeded', '=', false)
+      .where('attempted_at', '>', sql<Date>`now() - ${THROTTLE_WINDOW}::interval`)
+      .where((eb) => eb.or([eb('email', '=', email), eb('ip', '=', ip)]))
+      .executeTakeFirstOrThrow()
+    if (Number(failures.byEmail) >= MAX_FAILURES_PER_EMAIL || Number(failures.byIp) >= MAX_FAILURES_PER_IP) {
+      await verifyDecoy(password)
+      return { outcome: 'throttled' }
+    }
+
+    const user = await this.db
+      .selectFrom('users')
+      .select(['id', 'password_hash', 'status', 'is_demo'])
+      .where('email', '=', email)
+      .executeTakeFirst()
+    const usable = user && user.status === 'active' && user.password_hash && !(user.is_demo && this.config.isProduction)
+    const ok = usable ? await verifyPassword(user.password_hash!, password) : (await verifyDecoy(password), false)
+    await this.db.insertInto('sign_in_attempts').values({ email, ip, succeeded: ok }).execute()
+    if (!ok) return { outcome: 'invalid' }
+
+    await this.db.updateTable('users').set({ last_signed_in_at: new Date() }).where('id', '=', user!.id).execute()
+    // A fresh session token at every sign-in: a token planted before sign-in is never promoted.
+    return { outcome: 'signed-in', userId: user!.id, sessionToken: await createSession(this.db, user!.id) }
+  }
+
+  /** Invites a person to a role in an organisation; a new person gets a link to set a password. */
+  async invite(by: Principal, input: InviteInput): Promise<{ userId: string }> {
+    const organisation = await organisationRef(this.db, input.organisationId)
+    if (!organisation) throw notFound('Organisation')
+    if (organisation.kind !== roleOrganisationKind[input.role]) {
+      throw new AppError('validation-failed', `A ${roleLabels[input.role].toLowerCase()} belongs to a ${roleOrganisationKind[input.role].replace('-', ' ')}`, [
+        { field: 'organisationId', message: `Choose a ${roleOrganisationKind[input.role].replace('-', ' ')} for this role` },
+      ])
+    }
+    if (!can(by, 'create', { type: 'invitation', role: input.role, organisation })) throw forbidden()
+
+    const email = input.email.trim().toLowerCase()
+    return this.db.transaction().execute(async (trx) => {
+      let user = await trx.selectFrom('users').selectAll().where('email', '=', email).forUpdate().executeTakeFirst()
+      if (!user) {
+        user = await trx
+          .insertInto('users')
+          .values({ email, full_name: input.fullName.trim() })
+          .returningAll()
+          .executeTakeFirstOrThrow()
+        await recordAudit(trx, { by, action: 'user.created', entityType: 'user', entityId: user.id, after: { email, full_name: user.full_name } })
+      }
+      const assigned = await trx
+        .insertInto('role_assignments')
+        .values({ user_id: user.id, role: input.role, organisation_id: organisation.id })
+        .onConflict((oc) => oc.doNothing())
+        .returning('id')
+        .executeTakeFirst()
+      if (!assigned) {
+        throw new AppError('conflict', `${email} already has that role in this organisation`, [
+          { field: 'email', message: 'This person already has that role in this organisation' },
+        ])
+      }
+      await recordAudit(trx, {
+        by,
+        action: 'role.assigned',
+        entityType: 'user',
+        entityId: user.id,
+        after: { role: input.role, organisation_id: organisation.id },
+      })
+
+      const orgName = (await trx.selectFrom('organisations').select('name').where('id', '=', organisation.id).executeTakeFirstOrThrow()).name
+      if (user.password_hash) {
+        await this.email.queue(trx, {
+          to: email,
+          subject: `You have a new role on the NPQ platform`,
+          body: `Hello ${user.full_name},\n\nYou are now ${roleLabels[input.role].toLowerCase()} for ${orgName}.\n\nSign in at ${this.config.baseUrl}/sign-in`,
+        })
+      } else {
+        const link = await this.createLink(trx, user.id, 'set-password', INVITATION_DAYS * 24)
+        await this.email.queue(trx, {
+          to: email,
+          subject: 'You have been invited to the NPQ platform',
+          body:
+            `Hello ${user.full_name},\n\nYou have been invited to the NPQ platform as ${roleLabels[input.role].toLowerCase()} for ${orgName}.\n\n` +
+            `Set your password to get started (this link works once and expires in ${INVITATION_DAYS} days):\n${this.config.baseUrl}/set-password/${link}\n`,
+        })
+      }
+      return { userId: user.id }
+    })
+  }
+
+  /** Sends a password link to an active account; says nothing about whether one exists. */
+  async requestPasswordReset(emailAddress: string): Promise<void> {
+    const email = emailAddress.trim().toLowerCase()
+    await this.db.transaction().execute(async (trx) => {
+      const user = await trx.selectFrom('users').select(['id', 'full_name', 'status']).where('email', '=', email).executeTakeFirst()
+      if (!user || user.status === 'disabled') return
+      const link = await this.createLink(trx, user.id, 'set-password', RESET_HOURS)
+      await this.email.queue(trx, {
+        to: email,
+        subject: 'Set a new password for the NPQ platform',
+        body: `Hello ${user.full_name},\n\nUse this link to set a new password (it works once and expires in ${RESET_HOURS} hours):\n${this.config.baseUrl}/set-password/${link}\n\nIf you did not ask for this, you can ignore this email.`,
+      })
+    })
+  }
+
+  /** The account a set-password link belongs to, while the link is usable. */
+  async findPasswordLink(token: string): Promise<{ userId: string; email: string } | null> {
+    const row = await this.db
+      .selectFrom('one_time_links as l')
+      .innerJoin('users as u', 'u.id', 'l.user_id')
+      .select(['u.id', 'u.email', 'u.status'])
+      .where('l.token_hash', '=', hashToken(token))
+      .where('l.purpose', '=', 'set-password')
+      .where('l.used_at', 'is', null)
+      .where('l.expires_at', '>', new Date())
+      .executeTakeFirst()
+    return row && row.status !== 'disabled' ? { userId: row.id, email: row.email } : null
+  }
+
+  /** Sets a password through a one-time link, ends any other sessions and signs the person in. */
+  async setPasswordWithLink(token: string, password: string): Promise<{ sessionToken: string }> {
+    const link = await this.findPasswordLink(token)
+    if (!link) throw new AppError('not-found', 'This link has expired or has already been used')
+    const problem = passwordProblem(password, link.email)
+    if (problem) throw new AppError('validation-failed', problem, [{ field: 'password', message: problem }])
+    const hash = await hashPassword(password)
+    await this.db.transaction().execute(async (trx) => {
+      const used = await trx
+        .updateTable('one_time_links')
+        .set({ used_at: new Date() })
+        .where('token_hash', '=', hashToken(token))
+        .where('used_at', 'is', null)
+        .returning('id')
+        .executeTakeFirst()
+      if (!used) throw new AppError('not-found', 'This link has expired or has already been used')
+      await trx.updateTable('users').set({ password_hash: hash, status: 'active' }).where('id', '=', link.userId).execute()
+      await recordAudit(trx, {
+        by: { kind: 'user', userId: link.userId, email: link.email, fullName: '', roles: [] },
+        action: 'user.password-set',
+        entityType: 'user',
+        entityId: link.userId,
+      })
+    })
+    await endAllSessions(this.db, link.userId)
+    return { sessionToken: await createSession(this.db, link.userId) }
+  }
+
+  /** Creates an active account with a password (CLI and demo data), or adds a role to an existing one. */
+  async createUser(by: Principal, input: InviteInput & { password?: string; isDemo?: boolean }, trx?: Trx): Promise<string> {
+    const email = input.email.trim().toLowerCase()
+    if (input.password) {
+      const problem = passwordProblem(input.password, email)
+      if (problem && !input.isDemo) throw new AppError('validation-failed', problem, [{ field: 'password', message: problem }])
+    }
+    const hash = input.password ? await hashPassword(input.password) : null
+    const work = async (t: Trx) => {
+      let user = await t.selectFrom('users').select(['id']).where('email', '=', email).executeTakeFirst()
+      if (!user) {
+        user = await t
+          .insertInto('users')
+          .values({
+            email,
+            full_name: input.fullName,
+            password_hash: hash,
+            status: hash ? 'active' : 'invited',
+            is_demo: input.isDemo ?? false,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+        await recordAudit(t, { by, action: 'user.created', entityType: 'user', entityId: user.id, after: { email, full_name: input.fullName } })
+      }
+      const assigned = await t
+        .insertInto('role_assignments')
+        .values({ user_id: user.id, role: input.role, organisation_id: input.organisationId })
+        .onConflict((oc) => oc.doNothing())
+        .returning('id')
+        .executeTakeFirst()
+      if (assigned) {
+        await recordAudit(t, {
+          by,
+          action: 'role.assigned',
+          entityType: 'user',
+          entityId: user.id,
+          after: { role: input.role, organisation_id: input.organisationId },
+        })
+      }
+      return user.id
+    }
+    return trx ? work(trx) : this.db.transaction().execute(work)
+  }
+
+  private async createLink(trx: Trx, userId: string, purpose: string, hours: number): Promise<string> {
+    const token = randomToken()
+    await trx
+      .insertInto('one_time_links')
+      .values({ token_hash: hashToken(token), purpose, user_id: userId, expires_at: new Date(Date.now() + hours * 3600_000) })
+      .execute()
+    return token
+  }
+}

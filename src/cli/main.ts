@@ -1,0 +1,196 @@
+import pino from 'pino'
+import { Command, CommanderError, Option } from 'commander'
+import { createApiToken } from '../api/api-tokens.ts'
+import { ConfigError, loadConfig } from '../config.ts'
+import { DatabaseInUseError } from '../db/database.ts'
+import { loadDemoData } from '../demo/demo.ts'
+import { AppError } from '../errors.ts'
+import { createLogger } from '../logging.ts'
+import { findOrganisation } from '../organisations/organisations.ts'
+import type { Principal } from '../policy/principal.ts'
+import { roleOrganisationKind, roles, type Role } from '../policy/roles.ts'
+import { createServices, type Services } from '../services.ts'
+import { progressReporter } from './progress.ts'
+
+// `npx npq <command>` (../shared/INTERFACES.md). Machine output on stdout, messages on stderr.
+// Exit codes: 0 success, 1 bad input (naming file, line and column where there is one), 2 usage.
+
+const cli: Principal = { kind: 'system', name: 'cli' }
+
+export class UsageError extends Error {}
+export class InputError extends Error {}
+
+async function withServices<T>(work: (services: Services) => Promise<T>): Promise<T> {
+  const config = loadConfig()
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', pino.destination(2))
+  const services = await createServices({ config, owner: 'cli', work: false, logger })
+  try {
+    return await work(services)
+  } finally {
+    await services.close()
+  }
+}
+
+const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
+
+export function buildProgram(): Command {
+  const program = new Command('npq')
+    .description('The NPQ delivery platform: database, demo data, accounts, imports, reports and the catalogue')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) })
+
+  program
+    .command('migrate')
+    .description('Apply database migrations (also done at every start)')
+    .action(() =>
+      withServices(async ({ database }) => {
+        process.stderr.write(`Migrations applied (${database.description})\n`)
+      }),
+    )
+
+  program
+    .command('demo')
+    .description('Load demo data and one account for every role (development only; idempotent)')
+    .option('--quiet', 'no progress output')
+    .action((options: { quiet?: boolean }) =>
+      withServices(async (services) => {
+        const result = await loadDemoData(services, { progress: progressReporter(options.quiet) })
+        if (result.generatedPassword) {
+          process.stderr.write(`Password for every demo account (shown once): ${result.generatedPassword}\n`)
+        } else if (services.config.demoPassword) {
+          process.stderr.write('Demo accounts use the password in NPQ_DEMO_PASSWORD.\n')
+        }
+        print({ created: result.created })
+      }),
+    )
+
+  const users = program.command('users').description('Manage accounts')
+  users
+    .command('create')
+    .description('Create an account with a role, or add the role to an existing account. Without a password an invitation email is sent.')
+    .requiredOption('--email <email>', 'email address')
+    .requiredOption('--name <name>', 'full name')
+    .addOption(new Option('--role <role>', 'role').choices(roles).makeOptionMandatory())
+    .requiredOption('--organisation <code>', 'organisation code: lead provider (edt), delivery partner id, or school URN')
+    .option('--password-stdin', 'read a password from standard input instead of sending an invitation')
+    .action((options: { email: string; name: string; role: Role; organisation: string; passwordStdin?: boolean }) =>
+      withServices(async (services) => {
+        const kind = roleOrganisationKind[options.role]
+        const organisation = await findOrganisation(services.db, kind, options.organisation)
+        if (!organisation) throw new InputError(`No ${kind.replace('-', ' ')} with code "${options.organisation}" (--organisation)`)
+        if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(options.email)) throw new InputError(`"${options.email}" is not an email address (--email)`)
+        const input = { email: options.email, fullName: options.name, role: options.role, organisationId: organisation.id }
+        if (options.passwordStdin) {
+          const password = (await readStdin()).replace(/\r?\n$/, '')
+          const userId = await services.accounts.createUser(cli, { ...input, password })
+          print({ user_id: userId, email: options.email.toLowerCase(), role: options.role, organisation: organisation.code, invited: false })
+        } else {
+          const { userId } = await services.accounts.invite(cli, input)
+          print({ user_id: userId, email: options.email.toLowerCase(), role: options.role, organisation: organisation.code, invited: true })
+        }
+      }),
+    )
+
+  const tokens = program.command('api-tokens').description('Bearer tokens for lead providers’ integrations')
+  tokens
+    .command('create')
+    .description('Create a token; it is printed once')
+    .requiredOption('--lead-provider <code>', 'lead provider code, e.g. edt')
+    .requiredOption('--name <name>', 'what uses the token')
+    .action((options: { leadProvider: string; name: string }) =>
+      withServices(async ({ db }) => {
+        const lp = await findOrganisation(db, 'lead-provider', options.leadProvider)
+        if (!lp) throw new InputError(`No lead provider with code "${options.leadProvider}" (--lead-provider)`)
+        const { id, token } = await createApiToken(db, cli, lp.id, options.name)
+        print({ id, lead_provider: lp.code, name: options.name, token })
+      }),
+    )
+
+  // The public command structure of INTERFACES.md. Each capability registers its kinds and reports
+  // as it arrives; until then the command says plainly that the kind is not available yet.
+  const importKinds = ['delivery-partners', 'participants', 'events', 'attendance', 'activity', 'meetings', 'assessments', 'deferrals', 'withdrawals']
+  program
+    .command('import')
+    .description(`Import a CSV file, whole or not at all. Kinds: ${importKinds.join(', ')}`)
+    .argument('<kind>', 'what the file holds')
+    .argument('<file>', 'CSV file with a header row')
+    .option('--quiet', 'no progress output')
+    .action((kind: string) => {
+      if (!importKinds.includes(kind)) throw new UsageError(`Unknown import kind "${kind}". Kinds: ${importKinds.join(', ')}`)
+      throw new UsageError(`npq import ${kind} is not available in this version of the platform yet`)
+    })
+
+  const reportNames = ['engagement', 'declaration', 'outputs', 'escalations']
+  program
+    .command('report')
+    .description(`Run a report. Names: ${reportNames.join(', ')}`)
+    .argument('<name>', 'which report')
+    .option('--lead-provider <code>')
+    .option('--cohort <cohort>')
+    .option('--course <identifier>')
+    .option('--delivery-partner <id>')
+    .option('--from <date>')
+    .option('--as-of <date>')
+    .addOption(new Option('--format <format>').choices(['json', 'csv']).default('json'))
+    .option('--quiet', 'no progress output')
+    .action((name: string) => {
+      if (!reportNames.includes(name)) throw new UsageError(`Unknown report "${name}". Reports: ${reportNames.join(', ')}`)
+      throw new UsageError(`npq report ${name} is not available in this version of the platform yet`)
+    })
+
+  const catalogue = program.command('catalogue').description('Courses, designs, cohorts and schedules')
+  catalogue
+    .command('list')
+    .addOption(new Option('--format <format>').choices(['json']).default('json'))
+    .action(() => {
+      throw new UsageError('npq catalogue list is not available in this version of the platform yet')
+    })
+  catalogue
+    .command('show')
+    .requiredOption('--lead-provider <code>')
+    .requiredOption('--course <identifier>')
+    .option('--cohort <cohort>')
+    .addOption(new Option('--format <format>').choices(['json']).default('json'))
+    .action(() => {
+      throw new UsageError('npq catalogue show is not available in this version of the platform yet')
+    })
+
+  return program
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+export async function run(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' })
+    return 0
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code) ? 0 : 2
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`npq: ${error.message}\n`)
+      return 2
+    }
+    if (error instanceof InputError || error instanceof ConfigError || error instanceof DatabaseInUseError) {
+      process.stderr.write(`npq: ${error.message}\n`)
+      return 1
+    }
+    if (error instanceof AppError) {
+      const fields = error.fieldErrors.map((f) => ` (${f.field}: ${f.message})`).join('')
+      process.stderr.write(`npq: ${error.message}${fields}\n`)
+      return 1
+    }
+    process.stderr.write(`npq: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+    return 1
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await run(process.argv.slice(2))
+}

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { ConfigError, loadConfig } from './config.ts'
+
+test('defaults give a development platform on port 3000 with the embedded database in ./data', () => {
+  const config = loadConfig({})
+  assert.equal(config.port, 3000)
+  assert.equal(config.env, 'development')
+  assert.equal(config.databaseUrl, undefined)
+  assert.match(config.dataDir, /\/data$/)
+  assert.equal(config.baseUrl, 'http://localhost:3000')
+})
+
+test('a bad setting stops with one line naming it', () => {
+  for (const [env, name] of [
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL'],
+    [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+    [{ NPQ_DEMO_PASSWORD: 'short' }, 'NPQ_DEMO_PASSWORD'],
+    [{ NODE_ENV: 'production' }, 'SESSION_SECRET'],
+    [{ EMAIL_TRANSPORT: 'smtp' }, 'SMTP_URL'],
+    [{ DFE_API_URL: 'https://example.test/api/v3' }, 'DFE_API_TOKEN'],
+  ] as const) {
+    assert.throws(
+      () => loadConfig(env),
+      (error: unknown) => error instanceof ConfigError && error.message.includes(name) && !error.message.includes('\n'),
+      `expected an error naming ${name}`,
+    )
+  }
+})
+
+test('an empty DATABASE_URL means the embedded database', () => {
+  assert.equal(loadConfig({ DATABASE_URL: '' }).databaseUrl, undefined)
+})

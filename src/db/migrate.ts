@@ -1,0 +1,18 @@
+import { Migrator, type Migration, type MigrationResult } from 'kysely'
+import type { Db } from './database.ts'
+import * as foundation from './migrations/0001_foundation.ts'
+
+// Versioned migrations, in order. A new migration is a new file here; an applied one is never edited.
+export const migrations: Record<string, Migration> = {
+  '0001_foundation': foundation,
+}
+
+export async function migrateToLatest(db: Db): Promise<MigrationResult[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } })
+  const { error, results } = await migrator.migrateToLatest()
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')
+    throw new Error(`Migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  return results ?? []
+}

@@ -1,0 +1,149 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely'
+
+// Kysely's view of the tables (migrations are the source of truth; keep the two in step).
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
+type Json = ColumnType<unknown, string | null | undefined, string | null>
+
+export type OrganisationKind = 'lead-provider' | 'delivery-partner' | 'school'
+
+export interface OrganisationsTable {
+  id: Generated<string>
+  kind: OrganisationKind
+  code: string
+  name: string
+  created_at: Timestamp
+}
+
+export interface DeliveryPartnershipsTable {
+  lead_provider_id: string
+  delivery_partner_id: string
+  created_at: Timestamp
+}
+
+export interface UsersTable {
+  id: Generated<string>
+  email: string
+  full_name: string
+  password_hash: string | null
+  status: ColumnType<'invited' | 'active' | 'disabled', 'invited' | 'active' | 'disabled' | undefined>
+  is_demo: ColumnType<boolean, boolean | undefined>
+  created_at: Timestamp
+  last_signed_in_at: Date | null
+}
+
+export interface RoleAssignmentsTable {
+  id: Generated<string>
+  user_id: string
+  role: string
+  organisation_id: string
+  created_at: Timestamp
+}
+
+export interface SessionsTable {
+  id_hash: string
+  user_id: string
+  created_at: Timestamp
+  last_seen_at: Timestamp
+  expires_at: Date
+}
+
+export interface OneTimeLinksTable {
+  id: Generated<string>
+  token_hash: string
+  purpose: string
+  user_id: string | null
+  subject_id: string | null
+  expires_at: Date
+  used_at: Date | null
+  created_at: Timestamp
+}
+
+export interface SignInAttemptsTable {
+  id: Generated<string>
+  email: string
+  ip: string
+  succeeded: boolean
+  attempted_at: Timestamp
+}
+
+export interface AuditEventsTable {
+  id: Generated<string>
+  occurred_at: Timestamp
+  actor_user_id: string | null
+  actor: string
+  action: string
+  entity_type: string
+  entity_id: string
+  before: Json
+  after: Json
+}
+
+export type EmailStatus = 'queued' | 'sending' | 'sent' | 'failed'
+
+export interface EmailOutboxTable {
+  id: Generated<string>
+  to_address: string
+  subject: string
+  body: string
+  status: ColumnType<EmailStatus, EmailStatus | undefined>
+  attempts: ColumnType<number, number | undefined>
+  claimed_at: Date | null
+  last_error: string | null
+  provider_reference: string | null
+  created_at: Timestamp
+  sent_at: Date | null
+}
+
+export interface ApiTokensTable {
+  id: Generated<string>
+  lead_provider_id: string
+  name: string
+  token_hash: string
+  created_at: Timestamp
+  last_used_at: Date | null
+  revoked_at: Date | null
+}
+
+export interface ParticipantsTable {
+  id: string
+  user_id: string | null
+  full_name: string
+  email: string
+  trn: string
+  created_at: Timestamp
+}
+
+export interface EnrolmentsTable {
+  id: Generated<string>
+  participant_id: string
+  lead_provider_id: string
+  delivery_partner_id: string | null
+  school_id: string | null
+  line_manager_user_id: string | null
+  course_identifier: string
+  cohort: string
+  status: ColumnType<string, string | undefined>
+  school_contract_signed_on: string | null
+  sponsorship_agreement_signed_on: string | null
+  created_at: Timestamp
+}
+
+export interface Schema {
+  organisations: OrganisationsTable
+  delivery_partnerships: DeliveryPartnershipsTable
+  users: UsersTable
+  role_assignments: RoleAssignmentsTable
+  sessions: SessionsTable
+  one_time_links: OneTimeLinksTable
+  sign_in_attempts: SignInAttemptsTable
+  audit_events: AuditEventsTable
+  email_outbox: EmailOutboxTable
+  api_tokens: ApiTokensTable
+  participants: ParticipantsTable
+  enrolments: EnrolmentsTable
+}
+
+export type User = Selectable<UsersTable>
+export type Organisation = Selectable<OrganisationsTable>
+export type NewAuditEvent = Insertable<AuditEventsTable>

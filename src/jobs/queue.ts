@@ -1,0 +1,75 @@
+import { PgBoss, fromKysely } from 'pg-boss'
+import type { z } from 'zod'
+import type { Db, Trx } from '../db/database.ts'
+import type { Logger } from '../logging.ts'
+
+// Durable background jobs on pg-boss: they live in the database, survive restarts and retry with
+// backoff. A job is typed data: a name, the schema of its payload, retry settings and a handler.
+
+export type JobDefinition<S extends z.ZodType = z.ZodType> = {
+  name: string
+  schema: S
+  retryLimit: number
+  /** Seconds before the first retry; later retries back off exponentially. */
+  retryDelay: number
+  /** Cron expression (Europe/London) for scheduled sweeps. */
+  schedule?: string
+  handler: (data: z.infer<S>) => Promise<void>
+}
+
+export function defineJob<S extends z.ZodType>(definition: JobDefinition<S>): JobDefinition<S> {
+  return definition
+}
+
+export interface JobSender {
+  /** Queues a job; given a transaction, the job exists only if the transaction commits. */
+  send(name: string, data: object, trx?: Trx | Db): Promise<void>
+}
+
+export class JobQueue implements JobSender {
+  private readonly boss: PgBoss
+  private readonly logger: Logger
+  private started = false
+
+  constructor(connectionString: string, logger: Logger) {
+    this.logger = logger
+    this.boss = new PgBoss({ connectionString, max: 3, schema: 'pgboss' })
+    this.boss.on('error', (error) => this.logger.error({ err: error }, 'job queue error'))
+  }
+
+  /** Creates the queues and schedules; with `work`, this process also runs the handlers. */
+  async start(definitions: JobDefinition[], options: { work: boolean }): Promise<void> {
+    await this.boss.start()
+    this.started = true
+    for (const job of definitions) {
+      await this.boss.createQueue(job.name, {
+        retryLimit: job.retryLimit,
+        retryDelay: job.retryDelay,
+        retryBackoff: true,
+        retryDelayMax: 3600,
+      })
+      if (job.schedule) await this.boss.schedule(job.name, job.schedule, {}, { tz: 'Europe/London' })
+      if (options.work) {
+        await this.boss.work(job.name, { batchSize: 1 }, async ([item]) => {
+          const data = job.schema.parse(item!.data)
+          try {
+            await job.handler(data)
+          } catch (error) {
+            this.logger.warn({ err: error, job: job.name, jobId: item!.id }, 'job failed; it will be retried')
+            throw error
+          }
+        })
+      }
+    }
+  }
+
+  async send(name: string, data: object, trx?: Trx | Db): Promise<void> {
+    if (!this.started) throw new Error('The job queue is not started')
+    await this.boss.send(name, data, trx ? { db: fromKysely(trx) } : {})
+  }
+
+  async stop(): Promise<void> {
+    if (this.started) await this.boss.stop({ graceful: true, timeout: 5000 })
+    this.started = false
+  }
+}

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { can, type EnrolmentRef, type OrganisationRef } from './policy.ts'
+import type { Principal, RoleAssignment } from './principal.ts'
+import type { Role } from './roles.ts'
+
+const lp: OrganisationRef = { id: 'lp-1', kind: 'lead-provider', leadProviderIds: ['lp-1'] }
+const otherLp: OrganisationRef = { id: 'lp-2', kind: 'lead-provider', leadProviderIds: ['lp-2'] }
+const dp: OrganisationRef = { id: 'dp-1', kind: 'delivery-partner', leadProviderIds: ['lp-1'] }
+const otherDp: OrganisationRef = { id: 'dp-2', kind: 'delivery-partner', leadProviderIds: ['lp-2'] }
+const school: OrganisationRef = { id: 'school-1', kind: 'school', leadProviderIds: [] }
+
+function person(userId: string, ...roles: [Role, string][]): Principal {
+  const assignments: RoleAssignment[] = roles.map(([role, organisationId]) => ({
+    role,
+    organisationId,
+    organisationCode: organisationId,
+    organisationName: organisationId,
+    leadProviderIds: organisationId.startsWith('dp-1') ? ['lp-1'] : [],
+  }))
+  return { kind: 'user', userId, email: `${userId}@example.test`, fullName: userId, roles: assignments }
+}
+
+const enrolment: EnrolmentRef = { participantUserId: 'p-1', leadProviderId: 'lp-1', deliveryPartnerId: 'dp-1', schoolId: 'school-1', lineManagerUserId: 'lm-1' }
+
+test('a role home is open only to people holding that role', () => {
+  const admin = person('a', ['lead-provider-admin', 'lp-1'])
+  assert.equal(can(admin, 'view', { type: 'role-home', role: 'lead-provider-admin' }), true)
+  assert.equal(can(admin, 'view', { type: 'role-home', role: 'participant' }), false)
+  assert.equal(can(null, 'view', { type: 'role-home', role: 'participant' }), false)
+})
+
+test('one person may hold several roles', () => {
+  const both = person('b', ['participant', 'dp-1'], ['line-manager', 'school-1'])
+  assert.equal(can(both, 'view', { type: 'role-home', role: 'participant' }), true)
+  assert.equal(can(both, 'view', { type: 'role-home', role: 'line-manager' }), true)
+  assert.equal(can(both, 'view', { type: 'role-home', role: 'facilitator' }), false)
+})
+
+test('an enrolment is visible to its participant, line manager, delivery partner, school and lead provider only', () => {
+  const allowed = [
+    person('p-1', ['participant', 'dp-1']),
+    person('lm-1', ['line-manager', 'school-1']),
+    person('x', ['delivery-partner-lead', 'dp-1']),
+    person('y', ['facilitator', 'dp-1']),
+    person('z', ['school-contact', 'school-1']),
+    person('w', ['lead-provider-admin', 'lp-1']),
+  ]
+  const denied = [
+    person('p-2', ['participant', 'dp-1']),
+    person('lm-2', ['line-manager', 'school-1']),
+    person('x2', ['delivery-partner-lead', 'dp-2']),
+    person('z2', ['school-contact', 'school-2']),
+    person('w2', ['lead-provider-admin', 'lp-2']),
+    person('a', ['assessor', 'lp-1']),
+  ]
+  for (const p of allowed) assert.equal(can(p, 'view', { type: 'enrolment', enrolment }), true, JSON.stringify(p))
+  for (const p of denied) assert.equal(can(p, 'view', { type: 'enrolment', enrolment }), false, JSON.stringify(p))
+  // Someone named line manager who does not hold the role is not let in by the name alone.
+  assert.equal(can(person('lm-1', ['participant', 'dp-1']), 'view', { type: 'enrolment', enrolment }), false)
+})
+
+test('an API client sees only its own lead provider’s data', () => {
+  const client: Principal = { kind: 'api-client', tokenId: 't', tokenName: 'Finance', leadProviderId: 'lp-1' }
+  assert.equal(can(client, 'list-participants', { type: 'organisation', organisation: lp }), true)
+  assert.equal(can(client, 'list-participants', { type: 'organisation', organisation: otherLp }), false)
+  assert.equal(can(client, 'view', { type: 'enrolment', enrolment }), true)
+  assert.equal(can(client, 'view', { type: 'enrolment', enrolment: { ...enrolment, leadProviderId: 'lp-2' } }), false)
+  assert.equal(can(client, 'create', { type: 'invitation', role: 'facilitator', organisation: dp }), false)
+})
+
+test('who may invite whom', () => {
+  const admin = person('a', ['lead-provider-admin', 'lp-1'])
+  const dpLead = person('d', ['delivery-partner-lead', 'dp-1'])
+  assert.equal(can(admin, 'create', { type: 'invitation', role: 'assessor', organisation: lp }), true)
+  assert.equal(can(admin, 'create', { type: 'invitation', role: 'facilitator', organisation: dp }), true)
+  assert.equal(can(admin, 'create', { type: 'invitation', role: 'facilitator', organisation: otherDp }), false)
+  assert.equal(can(admin, 'create', { type: 'invitation', role: 'assessor', organisation: otherLp }), false)
+  assert.equal(can(admin, 'create', { type: 'invitation', role: 'school-contact', organisation: school }), true)
+  assert.equal(can(dpLead, 'create', { type: 'invitation', role: 'facilitator', organisation: dp }), true)
+  assert.equal(can(dpLead, 'create', { type: 'invitation', role: 'lead-provider-admin', organisation: lp }), false)
+  assert.equal(can(dpLead, 'create', { type: 'invitation', role: 'facilitator', organisation: otherDp }), false)
+  assert.equal(can(dpLead, 'create', { type: 'invitation', role: 'participant', organisation: dp }), false)
+})
+
+test('lead-provider pages and tokens belong to that lead provider’s admins', () => {
+  const admin = person('a', ['lead-provider-admin', 'lp-1'])
+  assert.equal(can(admin, 'manage-api-tokens', { type: 'organisation', organisation: lp }), true)
+  assert.equal(can(admin, 'manage-api-tokens', { type: 'organisation', organisation: otherLp }), false)
+  assert.equal(can(person('d', ['delivery-partner-lead', 'dp-1']), 'manage-api-tokens', { type: 'organisation', organisation: lp }), false)
+  assert.equal(can(admin, 'list-participants', { type: 'organisation', organisation: dp }), true)
+  assert.equal(can(admin, 'list-participants', { type: 'organisation', organisation: otherDp }), false)
+})
+
+test('development tools exist only when enabled', () => {
+  assert.equal(can(null, 'use', { type: 'development-tools', enabled: true }), true)
+  assert.equal(can(null, 'use', { type: 'development-tools', enabled: false }), false)
+})

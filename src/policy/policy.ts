@@ -1,0 +1,105 @@
+import type { OrganisationKind } from '../db/schema.ts'
+import { hasRole, type Principal } from './principal.ts'
+import type { Role } from './roles.ts'
+
+// One policy layer: every page and API call asks `can(principal, action, resource)`.
+// Rules are written once per resource type; anything not allowed here is denied.
+
+export type OrganisationRef = {
+  id: string
+  kind: OrganisationKind
+  /** For a delivery partner, the lead providers it works with; for a lead provider, itself. */
+  leadProviderIds: string[]
+}
+
+export type EnrolmentRef = {
+  participantUserId: string | null
+  leadProviderId: string
+  deliveryPartnerId: string | null
+  schoolId: string | null
+  lineManagerUserId: string | null
+}
+
+export type Resource =
+  | { type: 'role-home'; role: Role }
+  | { type: 'organisation'; organisation: OrganisationRef }
+  | { type: 'invitation'; role: Role; organisation: OrganisationRef }
+  | { type: 'enrolment'; enrolment: EnrolmentRef }
+  | { type: 'development-tools'; enabled: boolean }
+
+export type Action =
+  | 'view' // a role's home page, an organisation, an enrolment
+  | 'list-participants'
+  | 'list-users'
+  | 'manage-api-tokens'
+  | 'view-audit-log'
+  | 'create' // an invitation
+  | 'use'
+
+type Rule<R extends Resource> = (principal: Principal, action: Action, resource: R) => boolean
+type Rules = { [T in Resource['type']]: Rule<Extract<Resource, { type: T }>> }
+
+const isLeadProviderAdminOf = (p: Principal, leadProviderIds: string[]) =>
+  leadProviderIds.some((id) => hasRole(p, 'lead-provider-admin', id))
+
+const rules: Rules = {
+  'role-home': (p, action, { role }) => action === 'view' && hasRole(p, role),
+
+  organisation: (p, action, { organisation: org }) => {
+    if (p.kind === 'api-client') {
+      return action === 'list-participants' && org.kind === 'lead-provider' && org.id === p.leadProviderId
+    }
+    switch (org.kind) {
+      case 'lead-provider':
+        return ['view', 'list-participants', 'list-users', 'manage-api-tokens', 'view-audit-log'].includes(action)
+          ? hasRole(p, 'lead-provider-admin', org.id)
+          : false
+      case 'delivery-partner':
+        if (['view', 'list-participants', 'list-users'].includes(action)) {
+          return hasRole(p, 'delivery-partner-lead', org.id) || isLeadProviderAdminOf(p, org.leadProviderIds)
+        }
+        return false
+      case 'school':
+        return ['view', 'list-participants'].includes(action) && hasRole(p, 'school-contact', org.id)
+    }
+  },
+
+  invitation: (p, action, { role, organisation: org }) => {
+    if (action !== 'create' || p.kind === 'api-client') return false
+    if (p.kind === 'system') return true // the CLI, run by whoever runs the servers
+    switch (org.kind) {
+      case 'lead-provider':
+        return ['lead-provider-admin', 'assessor', 'moderator'].includes(role) && hasRole(p, 'lead-provider-admin', org.id)
+      case 'delivery-partner':
+        if (!['delivery-partner-lead', 'facilitator', 'participant'].includes(role)) return false
+        if (isLeadProviderAdminOf(p, org.leadProviderIds)) return true
+        return role !== 'participant' && hasRole(p, 'delivery-partner-lead', org.id)
+      case 'school':
+        // School contacts and line managers are set up by the lead provider during onboarding.
+        return ['school-contact', 'line-manager'].includes(role) && p.roles.some((r) => r.role === 'lead-provider-admin')
+    }
+  },
+
+  enrolment: (p, action, { enrolment: e }) => {
+    if (action !== 'view') return false
+    if (p.kind === 'api-client') return p.leadProviderId === e.leadProviderId
+    if (p.kind === 'system') return true
+    return (
+      (e.participantUserId !== null && e.participantUserId === p.userId) ||
+      (e.lineManagerUserId !== null && e.lineManagerUserId === p.userId && hasRole(p, 'line-manager')) ||
+      (e.deliveryPartnerId !== null &&
+        (hasRole(p, 'delivery-partner-lead', e.deliveryPartnerId) || hasRole(p, 'facilitator', e.deliveryPartnerId))) ||
+      (e.schoolId !== null && hasRole(p, 'school-contact', e.schoolId)) ||
+      hasRole(p, 'lead-provider-admin', e.leadProviderId)
+    )
+  },
+
+  'development-tools': (_p, action, { enabled }) => action === 'use' && enabled,
+}
+
+export function can(principal: Principal | null, action: Action, resource: Resource): boolean {
+  if (!principal) return resource.type === 'development-tools' && rules['development-tools'](
+    { kind: 'system', name: 'anonymous' }, action, resource)
+  const rule = rules[resource.type] as Rule<Resource>
+  return rule(principal, action, resource)
+}

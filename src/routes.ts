@@ -1,0 +1,22 @@
+import type { FastifyInstance } from 'fastify'
+import { registerAccountRoutes } from './accounts/routes.ts'
+import { registerApiTokenRoutes } from './api/token-routes.ts'
+import { registerDevEmailRoutes } from './email/dev-routes.ts'
+import { registerHomeRoutes } from './home/routes.ts'
+import { registerOrganisationRoutes } from './organisations/routes.ts'
+import type { Services } from './services.ts'
+import { createApp } from './web/app.ts'
+import { registerHealthRoutes } from './web/health.ts'
+
+/** The whole web application: middleware, then every capability's pages and API operations. */
+export async function buildApp(services: Services): Promise<FastifyInstance> {
+  const app = await createApp(services)
+  registerHealthRoutes(app, services)
+  registerAccountRoutes(app, services)
+  registerHomeRoutes(app, services)
+  registerOrganisationRoutes(app, services)
+  registerApiTokenRoutes(app, services)
+  registerDevEmailRoutes(app, services)
+  services.api.register(app, services.db)
+  return app
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod'
+import { Accounts } from './accounts/accounts.ts'
+import { deleteExpiredSessions } from './accounts/sessions.ts'
+import { addFoundationOperations } from './api/operations.ts'
+import { ApiRegistry } from './api/registry.ts'
+import type { Config } from './config.ts'
+import { openDatabase } from './db/database.ts'
+import { migrateToLatest } from './db/migrate.ts'
+import { EmailOutbox } from './email/outbox.ts'
+import { createTransport } from './email/transports.ts'
+import { defineJob, JobQueue } from './jobs/queue.ts'
+import { createLogger, type Logger } from './logging.ts'
+
+// The composition root: data access first, then services built on it, then (in main.ts) the app.
+// `Services` is what routes and commands receive, so tests can build it against any database.
+
+export type ServiceOptions = {
+  config: Config
+  /** 'server' owns the embedded database; 'cli' goes through a running server when there is one. */
+  owner: 'server' | 'cli'
+  /** Run job handlers in this process (the server does; a CLI command only queues jobs). */
+  work: boolean
+  logger?: Logger
+  /** Overrides the data directory, e.g. 'memory://' in tests. */
+  dataDir?: string
+}
+
+export async function createServices(options: ServiceOptions) {
+  const { config } = options
+  const logger = options.logger ?? createLogger(config.logLevel)
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: options.dataDir ?? config.dataDir,
+    owner: options.owner,
+  })
+  try {
+    await migrateToLatest(database.db)
+    const db = database.db
+    const jobs = new JobQueue(database.connectionString, logger)
+    const email = new EmailOutbox(db, jobs, createTransport(config.email), logger)
+    const accounts = new Accounts(db, email, config)
+    const api = new ApiRegistry()
+    addFoundationOperations(api, db)
+
+    const jobDefinitions = [
+      ...email.jobDefinitions(),
+      defineJob({
+        name: 'session-sweep',
+        schema: z.object({}),
+        retryLimit: 2,
+        retryDelay: 60,
+        schedule: '17 3 * * *',
+        handler: () => deleteExpiredSessions(db),
+      }),
+    ]
+    await jobs.start(jobDefinitions, { work: options.work })
+
+    return {
+      config,
+      logger,
+      database,
+      db,
+      jobs,
+      email,
+      accounts,
+      api,
+      async close() {
+        await jobs.stop()
+        await database.close()
+      },
+    }
+  } catch (error) {
+    await database.close()
+    throw error
+  }
+}
+
+export type Services = Awaited<ReturnType<typeof createServices>>

@@ -1,0 +1,145 @@
+import crypto from 'node:crypto'
+import path from 'node:path'
+import fastifyCookie from '@fastify/cookie'
+import fastifyCsrf from '@fastify/csrf-protection'
+import fastifyFormbody from '@fastify/formbody'
+import fastifyHelmet from '@fastify/helmet'
+import fastifyStatic from '@fastify/static'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { loadUserPrincipal } from '../accounts/principals.ts'
+import { resolveSession } from '../accounts/sessions.ts'
+import type { Principal } from '../policy/principal.ts'
+import type { Services } from '../services.ts'
+import { registerErrorHandling } from './errors.ts'
+import { navigationFor } from './navigation.ts'
+import { createViews } from './views.ts'
+
+// Middleware in one readable order (as HMPPS does): request ids and logging → security headers with
+// a CSP nonce → cookies and session → body parsing → static assets → CSRF → routes → 404 → errors.
+
+export type RouteAccess = 'public' | 'signed-in' | 'api'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null
+    sessionToken: string | null
+  }
+  interface FastifyReply {
+    render(template: string, context?: Record<string, unknown>, status?: number): FastifyReply
+  }
+  interface FastifyContextConfig {
+    /** Every route says who may reach it; the policy layer then decides per resource. */
+    access?: RouteAccess
+  }
+}
+
+export const SESSION_COOKIE = 'npq_session'
+const root = path.resolve(import.meta.dirname, '../..')
+
+/** Static files: GOV.UK Frontend and MoJ Frontend from their packages, and our own. */
+const staticFolders = [
+  ['/assets/', 'node_modules/govuk-frontend/dist/govuk/assets'],
+  ['/govuk/', 'node_modules/govuk-frontend/dist/govuk'],
+  ['/moj/', 'node_modules/@ministryofjustice/frontend/moj'],
+  ['/public/', 'public'],
+] as const
+
+export async function createApp(services: Services): Promise<FastifyInstance> {
+  const { config, logger } = services
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    genReqId: () => crypto.randomUUID(),
+    trustProxy: config.isProduction,
+    bodyLimit: 10 * 1024 * 1024,
+  })
+
+  // A route without an access rule is a mistake that must not reach users: refuse to start.
+  app.addHook('onRoute', (route) => {
+    const isStatic = staticFolders.some(([prefix]) => route.url.startsWith(prefix))
+    if (!route.config?.access && !isStatic) {
+      throw new Error(`Route ${route.method} ${route.url} has no access rule (config.access)`)
+    }
+  })
+
+  await app.register(fastifyHelmet, {
+    enableCSPNonces: true,
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        objectSrc: ["'none'"],
+        upgradeInsecureRequests: config.isProduction ? [] : null,
+      },
+    },
+    strictTransportSecurity: config.isProduction,
+  })
+  await app.register(fastifyCookie, { secret: config.sessionSecret ?? 'development-only-secret-not-for-production-use' })
+  await app.register(fastifyFormbody)
+  await app.register(fastifyCsrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieKey: 'npq_csrf',
+    cookieOpts: { signed: true, httpOnly: true, sameSite: 'lax', path: '/', secure: config.isProduction },
+    getToken: (req) => (req.body as Record<string, string> | undefined)?._csrf,
+  })
+
+  for (const [prefix, dir] of staticFolders) {
+    await app.register(fastifyStatic, {
+      root: path.join(root, dir),
+      prefix,
+      decorateReply: false,
+      maxAge: config.isProduction ? '1d' : 0,
+      index: false,
+    })
+  }
+
+  app.decorateRequest('principal', null)
+  app.decorateRequest('sessionToken', null)
+  app.addHook('onRequest', async (req) => {
+    if (staticFolders.some(([prefix]) => req.url.startsWith(prefix))) return
+    const token = req.cookies[SESSION_COOKIE]
+    if (!token) return
+    const userId = await resolveSession(services.db, token)
+    if (!userId) return
+    req.sessionToken = token
+    req.principal = await loadUserPrincipal(services.db, userId)
+  })
+
+  // Pages need a signed-in person; the API authenticates its own bearer tokens (api/auth.ts).
+  app.addHook('preHandler', async (req, reply) => {
+    const access = req.routeOptions.config?.access
+    if (access === 'signed-in' && !req.principal) {
+      const returnTo = req.method === 'GET' ? `?returnTo=${encodeURIComponent(req.url)}` : ''
+      return reply.redirect(`/sign-in${returnTo}`, 303)
+    }
+  })
+
+  // CSRF token on every state-changing form (the JSON API uses bearer tokens instead of cookies).
+  app.addHook('preHandler', (req, reply, done) => {
+    const access = req.routeOptions.config?.access
+    if (['GET', 'HEAD', 'OPTIONS'].includes(req.method) || access === 'api' || access === undefined) return done()
+    app.csrfProtection(req, reply, done)
+  })
+
+  const views = createViews(root)
+  app.decorateReply('render', function (this: FastifyReply, template: string, context: Record<string, unknown> = {}, status = 200) {
+    const req = this.request as FastifyRequest
+    const html = views.render(template, {
+      ...context,
+      cspNonce: this.cspNonce?.script,
+      csrfToken: this.generateCsrf(),
+      principal: req.principal,
+      navigation: navigationFor(req.principal, req.url),
+      currentUrl: req.url,
+      isDevelopment: !config.isProduction,
+    })
+    return this.status(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html)
+  })
+
+  registerErrorHandling(app)
+  return app
+}
