@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { after, before, test } from 'node:test'
+import { createPostgresDatabase, testDatabaseKind } from '../test-support/services.ts'
+
+// The `npq` command as users run it: a separate process, exit codes, stdout for data, stderr for messages.
+
+const bin = path.resolve(import.meta.dirname, '../../bin/npq.js')
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'npq-cli-'))
+let env: Record<string, string>
+let drop = async () => {}
+
+before(async () => {
+  env = { PATH: process.env.PATH!, NODE_ENV: 'development', NPQ_DEMO_PASSWORD: 'demo-password-for-tests', LOG_LEVEL: 'silent' }
+  if (testDatabaseKind() === 'postgres') {
+    const created = await createPostgresDatabase()
+    env.DATABASE_URL = created.url
+    drop = created.drop
+  } else {
+    env.NPQ_DATA_DIR = dir
+  }
+})
+after(async () => {
+  await drop()
+  fs.rmSync(dir, { recursive: true, force: true })
+})
+
+function npq(args: string[], input?: string) {
+  const result = spawnSync(process.execPath, [bin, ...args], { env, input, encoding: 'utf8', timeout: 120_000 })
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
+}
+
+test('migrate applies the migrations and says where', () => {
+  const { code, stderr } = npq(['migrate'])
+  assert.equal(code, 0, stderr)
+  assert.match(stderr, /Migrations applied/)
+})
+
+test('demo loads the demo data once: a second run creates nothing', () => {
+  const first = npq(['demo'])
+  assert.equal(first.code, 0, first.stderr)
+  assert.ok(JSON.parse(first.stdout).created > 0)
+  assert.match(first.stderr, /demo: done/)
+  const second = npq(['demo', '--quiet'])
+  assert.equal(second.code, 0, second.stderr)
+  assert.deepEqual(JSON.parse(second.stdout), { created: 0 })
+  assert.doesNotMatch(second.stderr, /demo: /)
+})
+
+test('users create invites a person to a role, or sets a password read from stdin', () => {
+  const invited = npq(['users', 'create', '--email', 'Ann@Hub.test', '--name', 'Ann Hub', '--role', 'facilitator', '--organisation', 'east-coast-tsh'])
+  assert.equal(invited.code, 0, invited.stderr)
+  const row = JSON.parse(invited.stdout)
+  assert.equal(row.email, 'ann@hub.test')
+  assert.equal(row.invited, true)
+
+  const withPassword = npq(
+    ['users', 'create', '--email', 'bo@lp.test', '--name', 'Bo', '--role', 'assessor', '--organisation', 'ucl', '--password-stdin'],
+    'a very long password\n',
+  )
+  assert.equal(withPassword.code, 0, withPassword.stderr)
+  assert.equal(JSON.parse(withPassword.stdout).invited, false)
+
+  const weak = npq(['users', 'create', '--email', 'cy@lp.test', '--name', 'Cy', '--role', 'assessor', '--organisation', 'ucl', '--password-stdin'], 'short\n')
+  assert.equal(weak.code, 1)
+  assert.match(weak.stderr, /10 characters/)
+})
+
+test('bad input exits 1 naming the option; usage errors exit 2', () => {
+  const unknownOrg = npq(['users', 'create', '--email', 'a@b.test', '--name', 'A', '--role', 'facilitator', '--organisation', 'nowhere'])
+  assert.equal(unknownOrg.code, 1)
+  assert.match(unknownOrg.stderr, /No delivery partner with code "nowhere" \(--organisation\)/)
+  assert.equal(unknownOrg.stdout, '')
+
+  const badRole = npq(['users', 'create', '--email', 'a@b.test', '--name', 'A', '--role', 'wizard', '--organisation', 'edt'])
+  assert.equal(badRole.code, 2)
+  assert.match(badRole.stderr, /wizard/)
+  assert.equal(npq(['no-such-command']).code, 2)
+  assert.equal(npq(['import', 'unicorns', 'x.csv']).code, 2)
+  assert.equal(npq(['--help']).code, 0)
+})
+
+test('api-tokens create prints a token once', () => {
+  const { code, stdout, stderr } = npq(['api-tokens', 'create', '--lead-provider', 'edt', '--name', 'Finance'])
+  assert.equal(code, 0, stderr)
+  assert.match(JSON.parse(stdout).token, /^npq_/)
+})
+
+test('a bad setting stops the command with one line naming it', () => {
+  const saved = env
+  env = { ...env, PORT: 'not-a-port' }
+  try {
+    const { code, stderr } = npq(['migrate'])
+    assert.equal(code, 1)
+    assert.equal(stderr.trim().split('\n').length, 1)
+    assert.match(stderr, /PORT/)
+  } finally {
+    env = saved
+  }
+})
