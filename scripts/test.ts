@@ -45,7 +45,9 @@ async function runSuite(name: string, files: string[], env: Record<string, strin
   try {
     const stream = run({ files, concurrency, isolation: 'process', timeout: 10 * 60_000 })
     stream.on('test:pass', (data) => {
-      if (data.details.type !== 'suite') data.skip || data.todo ? result.skipped++ : result.passed++
+      if (data.details.type === 'suite') return
+      if (data.skip || data.todo) result.skipped++
+      else result.passed++
     })
     stream.on('test:fail', (data) => {
       if (data.details.type !== 'suite') result.failed++
@@ -82,14 +84,28 @@ results.push(await runSuite('pglite', dbFiles, { NPQ_TEST_DATABASE: 'pglite' }, 
 const postgresUrl = process.env.TEST_DATABASE_URL ?? defaultTestDatabaseUrl
 const postgresProblem = dbFiles.length ? await postgresReachable(postgresUrl) : null
 if (postgresProblem) {
-  results.push({ name: 'postgres', passed: 0, failed: 0, skipped: 0, ran: false, reason: `no PostgreSQL at ${postgresUrl} (${postgresProblem}); set TEST_DATABASE_URL` })
+  results.push({
+    name: 'postgres',
+    passed: 0,
+    failed: 0,
+    skipped: 0,
+    ran: false,
+    reason: `no PostgreSQL at ${postgresUrl} (${postgresProblem}); set TEST_DATABASE_URL`,
+  })
 } else {
   results.push(await runSuite('postgres', dbFiles, { NPQ_TEST_DATABASE: 'postgres', TEST_DATABASE_URL: postgresUrl }, 2))
 }
 
 const chromium = chromiumPath()
 if (!chromium) {
-  results.push({ name: 'browser', passed: 0, failed: 0, skipped: 0, ran: false, reason: 'Chromium not found (install Debian’s chromium, or set CHROMIUM_PATH)' })
+  results.push({
+    name: 'browser',
+    passed: 0,
+    failed: 0,
+    skipped: 0,
+    ran: false,
+    reason: 'Chromium not found (install Debian’s chromium, or set CHROMIUM_PATH)',
+  })
 } else {
   results.push(await runSuite('browser', browserFiles, { NPQ_TEST_DATABASE: 'pglite', CHROMIUM_PATH: chromium }, 1))
 }

@@ -1,14 +1,7 @@
 // Errors with stable codes; web and API map them to HTTP statuses in one place (web/errors.ts).
 
 export type ErrorCode =
-  | 'not-found'
-  | 'forbidden'
-  | 'unauthenticated'
-  | 'validation-failed'
-  | 'conflict'
-  | 'invalid-transition'
-  | 'rate-limited'
-  | 'csrf-failed'
+  'not-found' | 'forbidden' | 'unauthenticated' | 'validation-failed' | 'conflict' | 'invalid-transition' | 'rate-limited' | 'csrf-failed'
 
 export const statusOfCode: Record<ErrorCode, number> = {
   'not-found': 404,

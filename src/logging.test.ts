@@ -8,9 +8,19 @@ test('personal data and secrets are redacted from logs', () => {
   const lines: string[] = []
   const sink = new Writable({ write: (chunk, _e, done) => (lines.push(String(chunk)), done()) })
   const logger = createLogger('info', sink as unknown as pino.DestinationStream)
-  logger.info({ email: 'jane@school.test', trn: '1234567', participant: { full_name: 'Jane Smith', email: 'jane@school.test' }, password: 'secret', token: 'abc' }, 'hello')
+  logger.info(
+    {
+      email: 'jane@school.test',
+      trn: '1234567',
+      participant: { full_name: 'Jane Smith', email: 'jane@school.test' },
+      password: 'secret',
+      token: 'abc',
+    },
+    'hello',
+  )
   const line = lines.join('')
-  for (const secret of ['jane@school.test', '1234567', 'Jane Smith', 'secret', '"abc"']) assert.ok(!line.includes(secret), `${secret} leaked: ${line}`)
+  for (const secret of ['jane@school.test', '1234567', 'Jane Smith', 'secret', '"abc"'])
+    assert.ok(!line.includes(secret), `${secret} leaked: ${line}`)
   assert.match(line, /\[redacted\]/)
 })
 

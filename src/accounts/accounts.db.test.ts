@@ -39,19 +39,34 @@ test('sign-in is throttled after repeated failures, for known and unknown addres
 })
 
 test('an invitation creates the account, queues an email with a one-time link, and is audited', async () => {
-  const admin = (await loadUserPrincipal(services.db, (await services.db.selectFrom('users').select('id').where('email', '=', 'admin@lp.test').executeTakeFirstOrThrow()).id))!
-  const { userId } = await services.accounts.invite(admin, { email: 'New.Facilitator@hub.test', fullName: 'Nia Facilitator', role: 'facilitator', organisationId: dp })
+  const admin = (await loadUserPrincipal(
+    services.db,
+    (await services.db.selectFrom('users').select('id').where('email', '=', 'admin@lp.test').executeTakeFirstOrThrow()).id,
+  ))!
+  const { userId } = await services.accounts.invite(admin, {
+    email: 'New.Facilitator@hub.test',
+    fullName: 'Nia Facilitator',
+    role: 'facilitator',
+    organisationId: dp,
+  })
   const user = await services.db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirstOrThrow()
   assert.equal(user.email, 'new.facilitator@hub.test')
   assert.equal(user.status, 'invited')
   assert.equal(user.password_hash, null)
 
-  const email = await services.db.selectFrom('email_outbox').selectAll().where('to_address', '=', 'new.facilitator@hub.test').executeTakeFirstOrThrow()
+  const email = await services.db
+    .selectFrom('email_outbox')
+    .selectAll()
+    .where('to_address', '=', 'new.facilitator@hub.test')
+    .executeTakeFirstOrThrow()
   const token = /set-password\/([A-Za-z0-9_-]+)/.exec(email.body)![1]!
   assert.ok(email.body.includes('Hub One'))
 
   const audit = await services.db.selectFrom('audit_events').selectAll().where('entity_id', '=', userId).orderBy('id').execute()
-  assert.deepEqual(audit.map((a) => a.action), ['user.created', 'role.assigned'])
+  assert.deepEqual(
+    audit.map((a) => a.action),
+    ['user.created', 'role.assigned'],
+  )
   assert.equal(audit[0]!.actor_user_id, admin.kind === 'user' ? admin.userId : null)
 
   // The link sets a password once.
@@ -65,7 +80,12 @@ test('an invitation creates the account, queues an email with a one-time link, a
 test('inviting someone to a role they already hold is a clear conflict, and changes nothing', async () => {
   const before = await services.db.selectFrom('email_outbox').select('id').execute()
   await assert.rejects(
-    services.accounts.invite(systemPrincipal, { email: 'admin@lp.test', fullName: 'Admin', role: 'lead-provider-admin', organisationId: lp }),
+    services.accounts.invite(systemPrincipal, {
+      email: 'admin@lp.test',
+      fullName: 'Admin',
+      role: 'lead-provider-admin',
+      organisationId: lp,
+    }),
     /already has that role/,
   )
   assert.equal((await services.db.selectFrom('email_outbox').select('id').execute()).length, before.length)
@@ -87,7 +107,12 @@ test('a role must belong to the right kind of organisation, and inviters are che
 
 test('one person can hold several roles, and the principal carries all of them', async () => {
   const userId = await person(services, 'two.hats@hub.test', 'facilitator', dp)
-  await services.accounts.createUser(systemPrincipal, { email: 'two.hats@hub.test', fullName: 'Two Hats', role: 'delivery-partner-lead', organisationId: dp })
+  await services.accounts.createUser(systemPrincipal, {
+    email: 'two.hats@hub.test',
+    fullName: 'Two Hats',
+    role: 'delivery-partner-lead',
+    organisationId: dp,
+  })
   const principal = await loadUserPrincipal(services.db, userId)
   assert.ok(principal && principal.kind === 'user')
   assert.deepEqual(principal.roles.map((r) => r.role).sort(), ['delivery-partner-lead', 'facilitator'])

@@ -20,9 +20,7 @@ const INVITATION_DAYS = 7
 const RESET_HOURS = 2
 
 export type SignInResult =
-  | { outcome: 'signed-in'; userId: string; sessionToken: string }
-  | { outcome: 'invalid' }
-  | { outcome: 'throttled' }
+  { outcome: 'signed-in'; userId: string; sessionToken: string } | { outcome: 'invalid' } | { outcome: 'throttled' }
 
 export type InviteInput = { email: string; fullName: string; role: Role; organisationId: string }
 
@@ -74,9 +72,11 @@ export class Accounts {
     const organisation = await organisationRef(this.db, input.organisationId)
     if (!organisation) throw notFound('Organisation')
     if (organisation.kind !== roleOrganisationKind[input.role]) {
-      throw new AppError('validation-failed', `A ${roleLabels[input.role].toLowerCase()} belongs to a ${roleOrganisationKind[input.role].replace('-', ' ')}`, [
-        { field: 'organisationId', message: `Choose a ${roleOrganisationKind[input.role].replace('-', ' ')} for this role` },
-      ])
+      throw new AppError(
+        'validation-failed',
+        `A ${roleLabels[input.role].toLowerCase()} belongs to a ${roleOrganisationKind[input.role].replace('-', ' ')}`,
+        [{ field: 'organisationId', message: `Choose a ${roleOrganisationKind[input.role].replace('-', ' ')} for this role` }],
+      )
     }
     if (!can(by, 'create', { type: 'invitation', role: input.role, organisation })) throw forbidden()
 
@@ -84,12 +84,14 @@ export class Accounts {
     return this.db.transaction().execute(async (trx) => {
       let user = await trx.selectFrom('users').selectAll().where('email', '=', email).forUpdate().executeTakeFirst()
       if (!user) {
-        user = await trx
-          .insertInto('users')
-          .values({ email, full_name: input.fullName.trim() })
-          .returningAll()
-          .executeTakeFirstOrThrow()
-        await recordAudit(trx, { by, action: 'user.created', entityType: 'user', entityId: user.id, after: { email, full_name: user.full_name } })
+        user = await trx.insertInto('users').values({ email, full_name: input.fullName.trim() }).returningAll().executeTakeFirstOrThrow()
+        await recordAudit(trx, {
+          by,
+          action: 'user.created',
+          entityType: 'user',
+          entityId: user.id,
+          after: { email, full_name: user.full_name },
+        })
       }
       const assigned = await trx
         .insertInto('role_assignments')
@@ -110,7 +112,8 @@ export class Accounts {
         after: { role: input.role, organisation_id: organisation.id },
       })
 
-      const orgName = (await trx.selectFrom('organisations').select('name').where('id', '=', organisation.id).executeTakeFirstOrThrow()).name
+      const orgName = (await trx.selectFrom('organisations').select('name').where('id', '=', organisation.id).executeTakeFirstOrThrow())
+        .name
       if (user.password_hash) {
         await this.email.queue(trx, {
           to: email,
@@ -210,7 +213,13 @@ export class Accounts {
           })
           .returning('id')
           .executeTakeFirstOrThrow()
-        await recordAudit(t, { by, action: 'user.created', entityType: 'user', entityId: user.id, after: { email, full_name: input.fullName } })
+        await recordAudit(t, {
+          by,
+          action: 'user.created',
+          entityType: 'user',
+          entityId: user.id,
+          after: { email, full_name: input.fullName },
+        })
       }
       const assigned = await t
         .insertInto('role_assignments')

@@ -4,11 +4,7 @@ import { isRole } from '../policy/roles.ts'
 
 /** Loads a person with every role they hold, ready for the policy layer. */
 export async function loadUserPrincipal(db: Db | Trx, userId: string): Promise<Principal | null> {
-  const user = await db
-    .selectFrom('users')
-    .select(['id', 'email', 'full_name', 'status'])
-    .where('id', '=', userId)
-    .executeTakeFirst()
+  const user = await db.selectFrom('users').select(['id', 'email', 'full_name', 'status']).where('id', '=', userId).executeTakeFirst()
   if (!user || user.status !== 'active') return null
   const rows = await db
     .selectFrom('role_assignments as ra')
@@ -29,9 +25,7 @@ export async function loadUserPrincipal(db: Db | Trx, userId: string): Promise<P
       organisationCode: r.code,
       organisationName: r.name,
       leadProviderIds:
-        r.kind === 'lead-provider'
-          ? [r.id]
-          : partnerships.filter((p) => p.delivery_partner_id === r.id).map((p) => p.lead_provider_id),
+        r.kind === 'lead-provider' ? [r.id] : partnerships.filter((p) => p.delivery_partner_id === r.id).map((p) => p.lead_provider_id),
     }))
   return { kind: 'user', userId: user.id, email: user.email, fullName: user.full_name, roles }
 }

@@ -8,7 +8,11 @@ import { homePathOf } from '../web/navigation.ts'
 import { endSession } from './sessions.ts'
 
 const signInForm = z.object({
-  email: z.string().trim().min(1, 'Enter your email address').pipe(z.email('Enter an email address in the correct format, like name@example.com')),
+  email: z
+    .string()
+    .trim()
+    .min(1, 'Enter your email address')
+    .pipe(z.email('Enter an email address in the correct format, like name@example.com')),
   password: z.string().min(1, 'Enter your password'),
   returnTo: z.string().optional(),
 })
@@ -21,7 +25,11 @@ const setPasswordForm = z
   .refine((f) => f.password === f.confirmPassword, { path: ['confirmPassword'], message: 'The passwords do not match' })
 
 const resetForm = z.object({
-  email: z.string().trim().min(1, 'Enter your email address').pipe(z.email('Enter an email address in the correct format, like name@example.com')),
+  email: z
+    .string()
+    .trim()
+    .min(1, 'Enter your email address')
+    .pipe(z.email('Enter an email address in the correct format, like name@example.com')),
 })
 
 /** Only local paths: a returnTo parameter must never send someone to another site. */
@@ -51,13 +59,19 @@ export function registerAccountRoutes(app: FastifyInstance, services: Services):
     const parsed = parseForm(signInForm, req.body)
     const body = (req.body ?? {}) as Record<string, string>
     const again = (form: ReturnType<typeof formErrors>) =>
-      reply.render('accounts/views/sign-in.njk', { title: 'Sign in', values: { email: body.email }, returnTo: safeReturnTo(body.returnTo), ...form }, 400)
+      reply.render(
+        'accounts/views/sign-in.njk',
+        { title: 'Sign in', values: { email: body.email }, returnTo: safeReturnTo(body.returnTo), ...form },
+        400,
+      )
     if (!parsed.ok) return again(parsed.form)
 
     const result = await accounts.signIn(parsed.data.email, parsed.data.password, req.ip)
     switch (result.outcome) {
       case 'throttled':
-        return again(formErrors([{ field: 'email', message: 'There have been too many attempts to sign in. Wait 15 minutes, then try again.' }]))
+        return again(
+          formErrors([{ field: 'email', message: 'There have been too many attempts to sign in. Wait 15 minutes, then try again.' }]),
+        )
       case 'invalid':
         // The same words whether or not the account exists.
         return again(formErrors([{ field: 'email', message: 'Enter a correct email address and password' }]))

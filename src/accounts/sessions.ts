@@ -41,7 +41,10 @@ export async function endAllSessions(db: Db, userId: string): Promise<void> {
 
 export async function deleteExpiredSessions(db: Db): Promise<void> {
   await db.deleteFrom('sessions').where('expires_at', '<', new Date()).execute()
-  await db.deleteFrom('sign_in_attempts').where('attempted_at', '<', sql<Date>`now() - interval '30 days'`).execute()
+  await db
+    .deleteFrom('sign_in_attempts')
+    .where('attempted_at', '<', sql<Date>`now() - interval '30 days'`)
+    .execute()
 }
 
 function idleExpiry(from: Date): Date {

@@ -14,7 +14,13 @@ export async function createApiToken(db: Db, by: Principal, leadProviderId: stri
       .values({ lead_provider_id: leadProviderId, name, token_hash: hashToken(token) })
       .returning(['id'])
       .executeTakeFirstOrThrow()
-    await recordAudit(trx, { by, action: 'api-token.created', entityType: 'api-token', entityId: row.id, after: { name, lead_provider_id: leadProviderId } })
+    await recordAudit(trx, {
+      by,
+      action: 'api-token.created',
+      entityType: 'api-token',
+      entityId: row.id,
+      after: { name, lead_provider_id: leadProviderId },
+    })
     return { id: row.id, token }
   })
 }

@@ -17,7 +17,8 @@ before(async () => {
   await loadDemoData(services)
   app = await buildApp(services)
   await app.ready()
-  const lp = async (code: string) => (await services.db.selectFrom('organisations').select('id').where('code', '=', code).executeTakeFirstOrThrow()).id
+  const lp = async (code: string) =>
+    (await services.db.selectFrom('organisations').select('id').where('code', '=', code).executeTakeFirstOrThrow()).id
   edtToken = (await createApiToken(services.db, { kind: 'system', name: 'test' }, await lp('edt'), 'EDT finance')).token
   uclToken = (await createApiToken(services.db, { kind: 'system', name: 'test' }, await lp('ucl'), 'UCL finance')).token
 })
@@ -26,8 +27,7 @@ after(async () => {
   await services.dispose()
 })
 
-const get = (url: string, token?: string) =>
-  app.inject({ method: 'GET', url, headers: token ? { authorization: `Bearer ${token}` } : {} })
+const get = (url: string, token?: string) => app.inject({ method: 'GET', url, headers: token ? { authorization: `Bearer ${token}` } : {} })
 
 test('the OpenAPI document is generated from the schemas that validate requests', async () => {
   const res = await get('/api/v1/openapi.json')
@@ -62,9 +62,15 @@ test('a lead provider’s token sees its own participants only', async () => {
   const edtIds = new Set(edt.map((r) => r.participant_id))
   assert.ok(ucl.every((r) => !edtIds.has(r.participant_id)))
   const sorted = [...edt].sort((a, b) => a.participant_id.localeCompare(b.participant_id))
-  assert.deepEqual(edt.map((r) => r.participant_id), sorted.map((r) => r.participant_id))
+  assert.deepEqual(
+    edt.map((r) => r.participant_id),
+    sorted.map((r) => r.participant_id),
+  )
 
-  const filtered = (await get('/api/v1/participants?cohort=2022-autumn&course_identifier=npq-headship', edtToken)).json().data as { cohort: string; course_identifier: string }[]
+  const filtered = (await get('/api/v1/participants?cohort=2022-autumn&course_identifier=npq-headship', edtToken)).json().data as {
+    cohort: string
+    course_identifier: string
+  }[]
   assert.ok(filtered.length > 0)
   assert.ok(filtered.every((r) => r.cohort === '2022-autumn' && r.course_identifier === 'npq-headship'))
 
@@ -93,8 +99,14 @@ test('tokens are created and revoked by lead-provider admins in the pages; the s
   assert.doesNotMatch(page.body, new RegExp(token))
   const row = await services.db.selectFrom('api_tokens').select('id').where('name', '=', 'Calendar sync').executeTakeFirstOrThrow()
   assert.match(page.body, new RegExp(`action="/lead-provider/api-tokens/${row.id}/revoke"`))
-  assert.equal((await admin.post(`/lead-provider/api-tokens/${row.id}/revoke`, {}, { csrfFrom: '/lead-provider/api-tokens' })).statusCode, 303)
+  assert.equal(
+    (await admin.post(`/lead-provider/api-tokens/${row.id}/revoke`, {}, { csrfFrom: '/lead-provider/api-tokens' })).statusCode,
+    303,
+  )
   assert.equal((await get('/api/v1/delivery-partners', token)).statusCode, 401)
   const audit = await services.db.selectFrom('audit_events').select('action').where('entity_id', '=', row.id).orderBy('id').execute()
-  assert.deepEqual(audit.map((a) => a.action), ['api-token.created', 'api-token.revoked'])
+  assert.deepEqual(
+    audit.map((a) => a.action),
+    ['api-token.created', 'api-token.revoked'],
+  )
 })

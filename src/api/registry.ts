@@ -80,10 +80,7 @@ export class ApiRegistry {
       z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any', override: stripSchemaKeyword })
     for (const op of this.operations) {
       const openApiPath = API_PREFIX + op.path.replace(/:([A-Za-z_]+)/g, '{$1}')
-      const parameters = [
-        ...objectParameters(op.params, 'path', schemaOf),
-        ...objectParameters(op.query, 'query', schemaOf),
-      ]
+      const parameters = [...objectParameters(op.params, 'path', schemaOf), ...objectParameters(op.query, 'query', schemaOf)]
       paths[openApiPath] ??= {}
       paths[openApiPath][op.method.toLowerCase()] = {
         operationId: op.operationId,
@@ -93,7 +90,10 @@ export class ApiRegistry {
         ...(parameters.length ? { parameters } : {}),
         ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(op.body, 'input') } } } } : {}),
         responses: {
-          [String(op.status ?? 200)]: { description: 'Success', content: { 'application/json': { schema: schemaOf(op.response, 'output') } } },
+          [String(op.status ?? 200)]: {
+            description: 'Success',
+            content: { 'application/json': { schema: schemaOf(op.response, 'output') } },
+          },
           '400': errorResponse('The request is not valid'),
           '401': errorResponse('Missing, unknown or revoked bearer token'),
           '403': errorResponse('The token’s lead provider may not do this'),

@@ -40,7 +40,10 @@ export function registerApiTokenRoutes(app: FastifyInstance, { db }: Services): 
     const parsed = parseForm(tokenForm, req.body)
     if (!parsed.ok) return reply.render('api/views/api-tokens.njk', await page(leadProviderIds, { values: req.body, ...parsed.form }), 400)
     const created = await createApiToken(db, principal, leadProviderIds[0]!, parsed.data.name)
-    return reply.render('api/views/api-tokens.njk', await page(leadProviderIds, { created: { name: parsed.data.name, token: created.token } }))
+    return reply.render(
+      'api/views/api-tokens.njk',
+      await page(leadProviderIds, { created: { name: parsed.data.name, token: created.token } }),
+    )
   })
 
   app.post<{ Params: { id: string } }>('/lead-provider/api-tokens/:id/revoke', { config: { access: 'signed-in' } }, async (req, reply) => {

@@ -51,7 +51,18 @@ test('demo loads the demo data once: a second run creates nothing', () => {
 })
 
 test('users create invites a person to a role, or sets a password read from stdin', () => {
-  const invited = npq(['users', 'create', '--email', 'Ann@Hub.test', '--name', 'Ann Hub', '--role', 'facilitator', '--organisation', 'east-coast-tsh'])
+  const invited = npq([
+    'users',
+    'create',
+    '--email',
+    'Ann@Hub.test',
+    '--name',
+    'Ann Hub',
+    '--role',
+    'facilitator',
+    '--organisation',
+    'east-coast-tsh',
+  ])
   assert.equal(invited.code, 0, invited.stderr)
   const row = JSON.parse(invited.stdout)
   assert.equal(row.email, 'ann@hub.test')
@@ -64,7 +75,10 @@ test('users create invites a person to a role, or sets a password read from stdi
   assert.equal(withPassword.code, 0, withPassword.stderr)
   assert.equal(JSON.parse(withPassword.stdout).invited, false)
 
-  const weak = npq(['users', 'create', '--email', 'cy@lp.test', '--name', 'Cy', '--role', 'assessor', '--organisation', 'ucl', '--password-stdin'], 'short\n')
+  const weak = npq(
+    ['users', 'create', '--email', 'cy@lp.test', '--name', 'Cy', '--role', 'assessor', '--organisation', 'ucl', '--password-stdin'],
+    'short\n',
+  )
   assert.equal(weak.code, 1)
   assert.match(weak.stderr, /10 characters/)
 })

@@ -84,7 +84,13 @@ export function buildProgram(): Command {
         if (options.passwordStdin) {
           const password = (await readStdin()).replace(/\r?\n$/, '')
           const userId = await services.accounts.createUser(cli, { ...input, password })
-          print({ user_id: userId, email: options.email.toLowerCase(), role: options.role, organisation: organisation.code, invited: false })
+          print({
+            user_id: userId,
+            email: options.email.toLowerCase(),
+            role: options.role,
+            organisation: organisation.code,
+            invited: false,
+          })
         } else {
           const { userId } = await services.accounts.invite(cli, input)
           print({ user_id: userId, email: options.email.toLowerCase(), role: options.role, organisation: organisation.code, invited: true })
@@ -109,7 +115,17 @@ export function buildProgram(): Command {
 
   // The public command structure of INTERFACES.md. Each capability registers its kinds and reports
   // as it arrives; until then the command says plainly that the kind is not available yet.
-  const importKinds = ['delivery-partners', 'participants', 'events', 'attendance', 'activity', 'meetings', 'assessments', 'deferrals', 'withdrawals']
+  const importKinds = [
+    'delivery-partners',
+    'participants',
+    'events',
+    'attendance',
+    'activity',
+    'meetings',
+    'assessments',
+    'deferrals',
+    'withdrawals',
+  ]
   program
     .command('import')
     .description(`Import a CSV file, whole or not at all. Kinds: ${importKinds.join(', ')}`)

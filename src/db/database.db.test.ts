@@ -18,7 +18,10 @@ after(async () => {
 
 test('migrations are applied at start and applying them again changes nothing', async () => {
   const applied = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(services.db)
-  assert.deepEqual(applied.rows.map((r) => r.name), Object.keys(migrations))
+  assert.deepEqual(
+    applied.rows.map((r) => r.name),
+    Object.keys(migrations),
+  )
   const again = await migrateToLatest(services.db)
   assert.deepEqual(again, [])
 })
@@ -57,35 +60,39 @@ test('concurrent transactions commit or roll back whole', async () => {
   assert.equal(rows[0]!.count, 40) // 20 committed transactions × 2 rows
 })
 
-test('the embedded database has one owner; the CLI goes through the running server', { skip: testDatabaseKind() !== 'pglite' }, async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'npq-lock-'))
-  const server = await openDatabase({ dataDir: dir, owner: 'server' })
-  try {
-    await migrateToLatest(server.db)
-    await server.db.insertInto('organisations').values({ kind: 'lead-provider', code: 'edt', name: 'EDT' }).execute()
-    await assert.rejects(openDatabase({ dataDir: dir, owner: 'server' }), DatabaseInUseError)
-    const cli = await openDatabase({ dataDir: dir, owner: 'cli' })
+test(
+  'the embedded database has one owner; the CLI goes through the running server',
+  { skip: testDatabaseKind() !== 'pglite' },
+  async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'npq-lock-'))
+    const server = await openDatabase({ dataDir: dir, owner: 'server' })
     try {
-      assert.match(cli.description, /running server/)
-      const rows = await cli.db.selectFrom('organisations').select('code').execute()
-      assert.deepEqual(rows, [{ code: 'edt' }])
+      await migrateToLatest(server.db)
+      await server.db.insertInto('organisations').values({ kind: 'lead-provider', code: 'edt', name: 'EDT' }).execute()
+      await assert.rejects(openDatabase({ dataDir: dir, owner: 'server' }), DatabaseInUseError)
+      const cli = await openDatabase({ dataDir: dir, owner: 'cli' })
+      try {
+        assert.match(cli.description, /running server/)
+        const rows = await cli.db.selectFrom('organisations').select('code').execute()
+        assert.deepEqual(rows, [{ code: 'edt' }])
+      } finally {
+        await cli.close()
+      }
     } finally {
-      await cli.close()
+      await server.close()
     }
-  } finally {
-    await server.close()
-  }
-  assert.equal(fs.existsSync(path.join(dir, 'npq.lock')), false)
-  // After the server stops, a command opens the files itself and sees the same data.
-  const reopened = await openDatabase({ dataDir: dir, owner: 'cli' })
-  try {
-    assert.match(reopened.description, /embedded PGlite/)
-    assert.equal((await reopened.db.selectFrom('organisations').select('code').execute()).length, 1)
-  } finally {
-    await reopened.close()
-    fs.rmSync(dir, { recursive: true, force: true })
-  }
-})
+    assert.equal(fs.existsSync(path.join(dir, 'npq.lock')), false)
+    // After the server stops, a command opens the files itself and sees the same data.
+    const reopened = await openDatabase({ dataDir: dir, owner: 'cli' })
+    try {
+      assert.match(reopened.description, /embedded PGlite/)
+      assert.equal((await reopened.db.selectFrom('organisations').select('code').execute()).length, 1)
+    } finally {
+      await reopened.close()
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  },
+)
 
 test('a lock left by a process that died does not block the next start', { skip: testDatabaseKind() !== 'pglite' }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'npq-stale-'))

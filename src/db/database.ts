@@ -51,7 +51,13 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   if (holder) {
     if (options.owner === 'cli' && holder.port) {
       const url = `postgres://postgres@127.0.0.1:${holder.port}/postgres`
-      return fromConnectionString(url, 'embedded', `the running server's embedded database (process ${holder.pid}, ${dataDir})`, poolSize, async () => {})
+      return fromConnectionString(
+        url,
+        'embedded',
+        `the running server's embedded database (process ${holder.pid}, ${dataDir})`,
+        poolSize,
+        async () => {},
+      )
     }
     throw new DatabaseInUseError(
       `The embedded database in ${dataDir} is in use by process ${holder.pid} (${holder.owner})` +

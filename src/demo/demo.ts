@@ -34,20 +34,92 @@ const schools = [
 
 /** One account per role; the participant holds two enrolments (NPQH and EHCO) at once. */
 const demoAccounts: { email: string; fullName: string; role: Role; kind: OrganisationKind; organisation: string }[] = [
-  { email: 'participant@demo.test', fullName: 'Priya Patel', role: 'participant', kind: 'delivery-partner', organisation: 'north-star-tsh' },
+  {
+    email: 'participant@demo.test',
+    fullName: 'Priya Patel',
+    role: 'participant',
+    kind: 'delivery-partner',
+    organisation: 'north-star-tsh',
+  },
   { email: 'line-manager@demo.test', fullName: 'Liam Murphy', role: 'line-manager', kind: 'school', organisation: '100001' },
-  { email: 'facilitator@demo.test', fullName: 'Fatima Hussain', role: 'facilitator', kind: 'delivery-partner', organisation: 'north-star-tsh' },
-  { email: 'delivery-partner-lead@demo.test', fullName: 'Dan Okafor', role: 'delivery-partner-lead', kind: 'delivery-partner', organisation: 'north-star-tsh' },
-  { email: 'lead-provider-admin@demo.test', fullName: 'Laura Bennett', role: 'lead-provider-admin', kind: 'lead-provider', organisation: 'edt' },
+  {
+    email: 'facilitator@demo.test',
+    fullName: 'Fatima Hussain',
+    role: 'facilitator',
+    kind: 'delivery-partner',
+    organisation: 'north-star-tsh',
+  },
+  {
+    email: 'delivery-partner-lead@demo.test',
+    fullName: 'Dan Okafor',
+    role: 'delivery-partner-lead',
+    kind: 'delivery-partner',
+    organisation: 'north-star-tsh',
+  },
+  {
+    email: 'lead-provider-admin@demo.test',
+    fullName: 'Laura Bennett',
+    role: 'lead-provider-admin',
+    kind: 'lead-provider',
+    organisation: 'edt',
+  },
   { email: 'assessor@demo.test', fullName: 'Aisha Rahman', role: 'assessor', kind: 'lead-provider', organisation: 'edt' },
   { email: 'moderator@demo.test', fullName: 'Mark Evans', role: 'moderator', kind: 'lead-provider', organisation: 'edt' },
   { email: 'school-contact@demo.test', fullName: 'Sarah Collins', role: 'school-contact', kind: 'school', organisation: '100001' },
 ]
 
-const firstNames = ['Amelia', 'Oliver', 'Isla', 'George', 'Ava', 'Noah', 'Mia', 'Arthur', 'Grace', 'Leo', 'Freya', 'Oscar',
-  'Zara', 'Harry', 'Ella', 'Jack', 'Sofia', 'Theo', 'Ruby', 'Finley', 'Hannah', 'Yusuf', 'Chloe', 'Kwame']
-const lastNames = ['Smith', 'Jones', 'Taylor', 'Brown', 'Williams', 'Wilson', 'Johnson', 'Davies', 'Robinson', 'Wright',
-  'Thompson', 'Evans', 'Walker', 'White', 'Roberts', 'Green', 'Hall', 'Wood', 'Jackson', 'Clarke', 'Ahmed', 'Kaur', 'Nowak', 'Mensah']
+const firstNames = [
+  'Amelia',
+  'Oliver',
+  'Isla',
+  'George',
+  'Ava',
+  'Noah',
+  'Mia',
+  'Arthur',
+  'Grace',
+  'Leo',
+  'Freya',
+  'Oscar',
+  'Zara',
+  'Harry',
+  'Ella',
+  'Jack',
+  'Sofia',
+  'Theo',
+  'Ruby',
+  'Finley',
+  'Hannah',
+  'Yusuf',
+  'Chloe',
+  'Kwame',
+]
+const lastNames = [
+  'Smith',
+  'Jones',
+  'Taylor',
+  'Brown',
+  'Williams',
+  'Wilson',
+  'Johnson',
+  'Davies',
+  'Robinson',
+  'Wright',
+  'Thompson',
+  'Evans',
+  'Walker',
+  'White',
+  'Roberts',
+  'Green',
+  'Hall',
+  'Wood',
+  'Jackson',
+  'Clarke',
+  'Ahmed',
+  'Kaur',
+  'Nowak',
+  'Mensah',
+]
 
 /** Where the generated participants go: lead provider, delivery partner, course, cohort. */
 const placements = [
@@ -69,10 +141,7 @@ function stableUuid(seed: string): string {
 
 export type DemoResult = { created: number; generatedPassword: string | null }
 
-export async function loadDemoData(
-  services: Services,
-  options: { progress?: (line: string) => void } = {},
-): Promise<DemoResult> {
+export async function loadDemoData(services: Services, options: { progress?: (line: string) => void } = {}): Promise<DemoResult> {
   const { db, config } = services
   if (config.isProduction) throw new AppError('forbidden', 'Demo data is for development only (NODE_ENV=production)')
   const progress = options.progress ?? (() => {})
@@ -96,9 +165,17 @@ export async function loadDemoData(
         .executeTakeFirst()
       if (row) {
         created++
-        await recordAudit(trx, { by: system, action: 'organisation.created', entityType: 'organisation', entityId: row.id, after: { kind, code, name } })
+        await recordAudit(trx, {
+          by: system,
+          action: 'organisation.created',
+          entityType: 'organisation',
+          entityId: row.id,
+          after: { kind, code, name },
+        })
       }
-      const id = row?.id ?? (await trx.selectFrom('organisations').select('id').where('kind', '=', kind).where('code', '=', code).executeTakeFirstOrThrow()).id
+      const id =
+        row?.id ??
+        (await trx.selectFrom('organisations').select('id').where('kind', '=', kind).where('code', '=', code).executeTakeFirstOrThrow()).id
       orgIds.set(`${kind}:${code}`, id)
       return id
     }
@@ -136,18 +213,36 @@ export async function loadDemoData(
         .updateTable('users')
         .set({ password_hash: passwordHash, status: 'active' })
         .where('is_demo', '=', true)
-        .where('email', 'in', demoAccounts.map((a) => a.email))
+        .where(
+          'email',
+          'in',
+          demoAccounts.map((a) => a.email),
+        )
         .execute()
     }
 
     progress('demo: participants')
     const enrol = async (
       participant: { id: string; fullName: string; email: string; trn: string; userId: string | null },
-      enrolment: { leadProvider: string; deliveryPartner: string; course: string; cohort: string; school: string; lineManager?: string; signed: boolean },
+      enrolment: {
+        leadProvider: string
+        deliveryPartner: string
+        course: string
+        cohort: string
+        school: string
+        lineManager?: string
+        signed: boolean
+      },
     ) => {
       const inserted = await trx
         .insertInto('participants')
-        .values({ id: participant.id, full_name: participant.fullName, email: participant.email, trn: participant.trn, user_id: participant.userId })
+        .values({
+          id: participant.id,
+          full_name: participant.fullName,
+          email: participant.email,
+          trn: participant.trn,
+          user_id: participant.userId,
+        })
         .onConflict((oc) => oc.column('id').doNothing())
         .returning('id')
         .executeTakeFirst()
@@ -187,7 +282,14 @@ export async function loadDemoData(
       userId: userIds.get('participant@demo.test')!,
     }
     const lineManager = userIds.get('line-manager@demo.test')!
-    const common = { leadProvider: 'edt', deliveryPartner: 'north-star-tsh', cohort: '2022-autumn', school: '100001', lineManager, signed: true }
+    const common = {
+      leadProvider: 'edt',
+      deliveryPartner: 'north-star-tsh',
+      cohort: '2022-autumn',
+      school: '100001',
+      lineManager,
+      signed: true,
+    }
     await enrol(demoParticipant, { ...common, course: 'npq-headship' })
     await enrol(demoParticipant, { ...common, course: 'npq-early-headship-coaching-offer' })
 

@@ -33,7 +33,9 @@ test('an email is queued with the change that causes it: rolled back, nothing is
       throw new Error('roll back')
     })
     .catch(() => {})
-  const id = await services.db.transaction().execute((trx) => services.email.queue(trx, { to: 'Jane@School.test', subject: 'Hello', body: 'Welcome' }))
+  const id = await services.db
+    .transaction()
+    .execute((trx) => services.email.queue(trx, { to: 'Jane@School.test', subject: 'Hello', body: 'Welcome' }))
 
   const sent = await waitFor(async () => {
     const row = await services.db.selectFrom('email_outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
@@ -41,7 +43,10 @@ test('an email is queued with the change that causes it: rolled back, nothing is
   })
   assert.equal(sent.to_address, 'jane@school.test')
   assert.equal(sent.attempts, 1)
-  assert.equal(await services.db.selectFrom('email_outbox').select('id').where('to_address', '=', 'gone@school.test').executeTakeFirst(), undefined)
+  assert.equal(
+    await services.db.selectFrom('email_outbox').select('id').where('to_address', '=', 'gone@school.test').executeTakeFirst(),
+    undefined,
+  )
 })
 
 test('a failed delivery stays queued with its error and is retried; delivering twice at once sends once', async () => {
@@ -82,7 +87,9 @@ test('jobs survive a restart: a job queued while no worker runs is done by the n
   const config = testConfig({ LOG_LEVEL: 'silent', ...(pgDatabase ? { DATABASE_URL: pgDatabase.url } : { NPQ_DATA_DIR: dir }) })
   try {
     const first = await createServices({ config, owner: 'server', work: false })
-    const id = await first.db.transaction().execute((trx) => first.email.queue(trx, { to: 'later@school.test', subject: 'Later', body: 'B' }))
+    const id = await first.db
+      .transaction()
+      .execute((trx) => first.email.queue(trx, { to: 'later@school.test', subject: 'Later', body: 'B' }))
     await first.close()
 
     const second = await createServices({ config, owner: 'server', work: true })

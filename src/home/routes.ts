@@ -42,7 +42,8 @@ export function registerHomeRoutes(app: FastifyInstance, { db }: Services): void
     const leadProviderIds = organisationsWithRole(p, 'lead-provider-admin')
     const enrolments = await listEnrolments(db, { leadProviderIds })
     const byPartner = new Map<string, number>()
-    for (const e of enrolments) byPartner.set(e.deliveryPartner ?? 'Not allocated', (byPartner.get(e.deliveryPartner ?? 'Not allocated') ?? 0) + 1)
+    for (const e of enrolments)
+      byPartner.set(e.deliveryPartner ?? 'Not allocated', (byPartner.get(e.deliveryPartner ?? 'Not allocated') ?? 0) + 1)
     return { enrolmentCount: enrolments.length, byPartner: [...byPartner.entries()].sort(([a], [b]) => a.localeCompare(b)) }
   })
   page('assessor', async () => ({}))

@@ -10,9 +10,9 @@ export async function organisationRef(db: Db | Trx, id: string): Promise<Organis
     org.kind === 'lead-provider'
       ? [org.id]
       : org.kind === 'delivery-partner'
-        ? (
-            await db.selectFrom('delivery_partnerships').select('lead_provider_id').where('delivery_partner_id', '=', id).execute()
-          ).map((p) => p.lead_provider_id)
+        ? (await db.selectFrom('delivery_partnerships').select('lead_provider_id').where('delivery_partner_id', '=', id).execute()).map(
+            (p) => p.lead_provider_id,
+          )
         : []
   return { id: org.id, kind: org.kind, leadProviderIds }
 }

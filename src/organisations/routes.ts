@@ -14,14 +14,30 @@ import { listTeam, organisationsOfLeadProvider } from './team.ts'
 
 const inviteForm = z.object({
   fullName: z.string().trim().min(1, 'Enter the person’s full name').max(200, 'Full name must be 200 characters or fewer'),
-  email: z.string().trim().min(1, 'Enter an email address').pipe(z.email('Enter an email address in the correct format, like name@example.com')),
+  email: z
+    .string()
+    .trim()
+    .min(1, 'Enter an email address')
+    .pipe(z.email('Enter an email address in the correct format, like name@example.com')),
   role: z.enum(roles, 'Select a role'),
   organisationId: z.uuid('Select an organisation'),
 })
 
 type Area = { slug: string; role: Role; invitableRoles: Role[] }
 const areas: Area[] = [
-  { slug: 'lead-provider', role: 'lead-provider-admin', invitableRoles: ['lead-provider-admin', 'assessor', 'moderator', 'delivery-partner-lead', 'facilitator', 'school-contact', 'line-manager'] },
+  {
+    slug: 'lead-provider',
+    role: 'lead-provider-admin',
+    invitableRoles: [
+      'lead-provider-admin',
+      'assessor',
+      'moderator',
+      'delivery-partner-lead',
+      'facilitator',
+      'school-contact',
+      'line-manager',
+    ],
+  },
   { slug: 'delivery-partner', role: 'delivery-partner-lead', invitableRoles: ['delivery-partner-lead', 'facilitator'] },
 ]
 
@@ -54,10 +70,17 @@ export function registerOrganisationRoutes(app: FastifyInstance, { db, accounts 
     const renderInvite = async (p: Principal, values: Record<string, unknown>, form?: ReturnType<typeof formErrors>) => ({
       title: 'Invite someone',
       values,
-      roleItems: [{ value: '', text: 'Choose a role' }, ...area.invitableRoles.map((r) => ({ value: r, text: roleLabels[r], selected: values.role === r }))],
+      roleItems: [
+        { value: '', text: 'Choose a role' },
+        ...area.invitableRoles.map((r) => ({ value: r, text: roleLabels[r], selected: values.role === r })),
+      ],
       organisationItems: [
         { value: '', text: 'Choose an organisation' },
-        ...(await organisationChoices(p)).map((o) => ({ value: o.id, text: `${o.name} (${o.kind.replace('-', ' ')})`, selected: values.organisationId === o.id })),
+        ...(await organisationChoices(p)).map((o) => ({
+          value: o.id,
+          text: `${o.name} (${o.kind.replace('-', ' ')})`,
+          selected: values.organisationId === o.id,
+        })),
       ],
       backUrl: `/${area.slug}/users`,
       ...form,
@@ -78,7 +101,11 @@ export function registerOrganisationRoutes(app: FastifyInstance, { db, accounts 
       const org = await organisationRef(db, organisationId)
       if (org && org.kind !== roleOrganisationKind[role]) {
         const message = `A ${roleLabels[role].toLowerCase()} must belong to a ${roleOrganisationKind[role].replace('-', ' ')}`
-        return reply.render('organisations/views/invite.njk', await renderInvite(p, values, formErrors([{ field: 'organisationId', message }])), 400)
+        return reply.render(
+          'organisations/views/invite.njk',
+          await renderInvite(p, values, formErrors([{ field: 'organisationId', message }])),
+          400,
+        )
       }
       try {
         await accounts.invite(p, parsed.data)

@@ -41,7 +41,16 @@ export async function organisationsOfLeadProvider(db: Db, leadProviderIds: strin
           'in',
           eb.selectFrom('delivery_partnerships').select('delivery_partner_id').where('lead_provider_id', 'in', leadProviderIds),
         ),
-        eb('o.id', 'in', eb.selectFrom('enrolments').select('school_id').where('lead_provider_id', 'in', leadProviderIds).where('school_id', 'is not', null).$narrowType<{ school_id: string }>()),
+        eb(
+          'o.id',
+          'in',
+          eb
+            .selectFrom('enrolments')
+            .select('school_id')
+            .where('lead_provider_id', 'in', leadProviderIds)
+            .where('school_id', 'is not', null)
+            .$narrowType<{ school_id: string }>(),
+        ),
       ]),
     )
     .orderBy('o.kind')

@@ -21,7 +21,13 @@ function person(userId: string, ...roles: [Role, string][]): Principal {
   return { kind: 'user', userId, email: `${userId}@example.test`, fullName: userId, roles: assignments }
 }
 
-const enrolment: EnrolmentRef = { participantUserId: 'p-1', leadProviderId: 'lp-1', deliveryPartnerId: 'dp-1', schoolId: 'school-1', lineManagerUserId: 'lm-1' }
+const enrolment: EnrolmentRef = {
+  participantUserId: 'p-1',
+  leadProviderId: 'lp-1',
+  deliveryPartnerId: 'dp-1',
+  schoolId: 'school-1',
+  lineManagerUserId: 'lm-1',
+}
 
 test('a role home is open only to people holding that role', () => {
   const admin = person('a', ['lead-provider-admin', 'lp-1'])

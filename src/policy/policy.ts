@@ -98,8 +98,8 @@ const rules: Rules = {
 }
 
 export function can(principal: Principal | null, action: Action, resource: Resource): boolean {
-  if (!principal) return resource.type === 'development-tools' && rules['development-tools'](
-    { kind: 'system', name: 'anonymous' }, action, resource)
+  if (!principal)
+    return resource.type === 'development-tools' && rules['development-tools']({ kind: 'system', name: 'anonymous' }, action, resource)
   const rule = rules[resource.type] as Rule<Resource>
   return rule(principal, action, resource)
 }

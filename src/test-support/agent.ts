@@ -61,5 +61,10 @@ export function csrfToken(html: string): string {
 export function textOf(html: string, tag: string, className?: string): string | null {
   const re = new RegExp(`<${tag}[^>]*${className ? `class="[^"]*${className}[^"]*"` : ''}[^>]*>([\\s\\S]*?)</${tag}>`)
   const match = re.exec(html)
-  return match ? match[1]!.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim() : null
+  return match
+    ? match[1]!
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim()
+    : null
 }

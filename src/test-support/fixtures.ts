@@ -26,6 +26,12 @@ export async function partnership(db: Db, leadProviderId: string, deliveryPartne
     .execute()
 }
 
-export async function person(services: Services, email: string, role: Role, organisationId: string, password = 'a long test password'): Promise<string> {
+export async function person(
+  services: Services,
+  email: string,
+  role: Role,
+  organisationId: string,
+  password = 'a long test password',
+): Promise<string> {
   return services.accounts.createUser(systemPrincipal, { email, fullName: email.split('@')[0]!, role, organisationId, password })
 }

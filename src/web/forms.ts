@@ -25,10 +25,7 @@ export function zodFieldErrors(error: z.ZodError): FieldError[] {
 }
 
 /** Parses a form body with a schema; on failure returns the errors ready for the template. */
-export function parseForm<S extends z.ZodType>(
-  schema: S,
-  body: unknown,
-): { ok: true; data: z.infer<S> } | { ok: false; form: FormErrors } {
+export function parseForm<S extends z.ZodType>(schema: S, body: unknown): { ok: true; data: z.infer<S> } | { ok: false; form: FormErrors } {
   const result = schema.safeParse(body ?? {})
   return result.success ? { ok: true, data: result.data } : { ok: false, form: formErrors(zodFieldErrors(result.error)) }
 }

@@ -191,11 +191,21 @@ test('invitations through the pages: a lead-provider admin invites, the email li
   assert.match(invalid.body, /href="#email">Enter an email address in the correct format/)
   assert.match(invalid.body, /href="#role">Select a role/)
 
-  const wrongKind = await admin.post('/lead-provider/users/invite', { fullName: 'Ed Lead', email: 'ed.lead@east.test', role: 'assessor', organisationId: eastCoast })
+  const wrongKind = await admin.post('/lead-provider/users/invite', {
+    fullName: 'Ed Lead',
+    email: 'ed.lead@east.test',
+    role: 'assessor',
+    organisationId: eastCoast,
+  })
   assert.equal(wrongKind.statusCode, 400)
   assert.match(wrongKind.body, /must belong to a lead provider/)
 
-  const sent = await admin.post('/lead-provider/users/invite', { fullName: 'Ed Lead', email: 'ed.lead@east.test', role: 'delivery-partner-lead', organisationId: eastCoast })
+  const sent = await admin.post('/lead-provider/users/invite', {
+    fullName: 'Ed Lead',
+    email: 'ed.lead@east.test',
+    role: 'delivery-partner-lead',
+    organisationId: eastCoast,
+  })
   assert.equal(sent.statusCode, 303)
   const list = await admin.get(sent.headers.location as string)
   assert.match(list.body, /Invitation sent to ed.lead@east.test/)
@@ -224,10 +234,19 @@ test('a delivery-partner lead can invite facilitators to their own hub only', as
   const form = await lead.get('/delivery-partner/users/invite')
   assert.doesNotMatch(form.body, /Assessor|East Coast/)
   const northStar = /value="([^"]+)"[^>]*>North Star Teaching School Hub/.exec(form.body)![1]!
-  const ok = await lead.post('/delivery-partner/users/invite', { fullName: 'Fran Fac', email: 'fran@north.test', role: 'facilitator', organisationId: northStar })
+  const ok = await lead.post('/delivery-partner/users/invite', {
+    fullName: 'Fran Fac',
+    email: 'fran@north.test',
+    role: 'facilitator',
+    organisationId: northStar,
+  })
   assert.equal(ok.statusCode, 303)
   const other = await services.db.selectFrom('organisations').select('id').where('code', '=', 'east-coast-tsh').executeTakeFirstOrThrow()
-  const denied = await lead.post('/delivery-partner/users/invite', { fullName: 'Sly', email: 'sly@east.test', role: 'facilitator', organisationId: other.id }, { csrfFrom: '/delivery-partner/users/invite' })
+  const denied = await lead.post(
+    '/delivery-partner/users/invite',
+    { fullName: 'Sly', email: 'sly@east.test', role: 'facilitator', organisationId: other.id },
+    { csrfFrom: '/delivery-partner/users/invite' },
+  )
   assert.equal(denied.statusCode, 403)
   assert.equal(await services.db.selectFrom('users').select('id').where('email', '=', 'sly@east.test').executeTakeFirst(), undefined)
 })
