@@ -22,6 +22,9 @@ const RESET_HOURS = 2
 export type SignInResult =
   { outcome: 'signed-in'; userId: string; sessionToken: string } | { outcome: 'invalid' } | { outcome: 'throttled' }
 
+/** The person themself as the actor of their own sign-in or password change. */
+const asUser = (userId: string, email: string): Principal => ({ kind: 'user', userId, email, fullName: '', roles: [] })
+
 export type InviteInput = { email: string; fullName: string; role: Role; organisationId: string }
 
 export class Accounts {
@@ -62,9 +65,13 @@ export class Accounts {
     await this.db.insertInto('sign_in_attempts').values({ email, ip, succeeded: ok }).execute()
     if (!ok) return { outcome: 'invalid' }
 
-    await this.db.updateTable('users').set({ last_signed_in_at: new Date() }).where('id', '=', user!.id).execute()
     // A fresh session token at every sign-in: a token planted before sign-in is never promoted.
-    return { outcome: 'signed-in', userId: user!.id, sessionToken: await createSession(this.db, user!.id) }
+    const sessionToken = await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('users').set({ last_signed_in_at: new Date() }).where('id', '=', user!.id).execute()
+      await recordAudit(trx, { by: asUser(user!.id, email), action: 'session.started', entityType: 'user', entityId: user!.id })
+      return createSession(trx, user!.id)
+    })
+    return { outcome: 'signed-in', userId: user!.id, sessionToken }
   }
 
   /** Invites a person to a role in an organisation; a new person gets a link to set a password. */
@@ -181,7 +188,7 @@ export class Accounts {
       if (!used) throw new AppError('not-found', 'This link has expired or has already been used')
       await trx.updateTable('users').set({ password_hash: hash, status: 'active' }).where('id', '=', link.userId).execute()
       await recordAudit(trx, {
-        by: { kind: 'user', userId: link.userId, email: link.email, fullName: '', roles: [] },
+        by: asUser(link.userId, link.email),
         action: 'user.password-set',
         entityType: 'user',
         entityId: link.userId,

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { z } from 'zod'
+import { recordAudit } from '../audit/audit.ts'
 import { AppError } from '../errors.ts'
 import type { Services } from '../services.ts'
 import { SESSION_COOKIE } from '../web/app.ts'
@@ -84,7 +85,15 @@ export function registerAccountRoutes(app: FastifyInstance, services: Services):
   })
 
   app.post('/sign-out', { config: { access: 'public' } }, async (req, reply) => {
-    if (req.sessionToken) await endSession(services.db, req.sessionToken)
+    if (req.sessionToken && req.principal) {
+      const { principal, sessionToken } = req
+      await services.db.transaction().execute(async (trx) => {
+        await endSession(trx, sessionToken)
+        if (principal.kind === 'user') {
+          await recordAudit(trx, { by: principal, action: 'session.ended', entityType: 'user', entityId: principal.userId })
+        }
+      })
+    }
     reply.clearCookie(SESSION_COOKIE, { path: '/' })
     return reply.redirect('/signed-out', 303)
   })

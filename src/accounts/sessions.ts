@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { Db } from '../db/database.ts'
+import type { Db, Trx } from '../db/database.ts'
 import { hashToken, randomToken } from './tokens.ts'
 
 // Sessions live in the database, so any web process can serve any signed-in person, and signing
@@ -8,7 +8,7 @@ import { hashToken, randomToken } from './tokens.ts'
 const IDLE_MINUTES = 120
 const ABSOLUTE_HOURS = 24
 
-export async function createSession(db: Db, userId: string): Promise<string> {
+export async function createSession(db: Db | Trx, userId: string): Promise<string> {
   const token = randomToken()
   await db
     .insertInto('sessions')
@@ -31,7 +31,7 @@ export async function resolveSession(db: Db, token: string): Promise<string | nu
   return row?.user_id ?? null
 }
 
-export async function endSession(db: Db, token: string): Promise<void> {
+export async function endSession(db: Db | Trx, token: string): Promise<void> {
   await db.deleteFrom('sessions').where('id_hash', '=', hashToken(token)).execute()
 }
 

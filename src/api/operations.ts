@@ -3,7 +3,7 @@ import { cohortPattern, courses } from '../catalogue/courses.ts'
 import type { Db } from '../db/database.ts'
 import { forbidden } from '../errors.ts'
 import { deliveryPartnersOf } from '../organisations/organisations.ts'
-import { can } from '../policy/policy.ts'
+import { can, type OrganisationRef } from '../policy/policy.ts'
 import type { ApiRegistry } from './registry.ts'
 
 // Lead-provider integration endpoints. Capabilities add their operations to the same registry.
@@ -23,6 +23,8 @@ const participant = z
   })
   .meta({ id: 'Participant' })
 
+const ownLeadProvider = (id: string): OrganisationRef => ({ id, kind: 'lead-provider', leadProviderIds: [id] })
+
 export function addFoundationOperations(api: ApiRegistry, db: Db): void {
   api.add({
     method: 'GET',
@@ -32,6 +34,7 @@ export function addFoundationOperations(api: ApiRegistry, db: Db): void {
     tag: 'Organisations',
     response: z.object({ data: z.array(deliveryPartner) }),
     handler: async ({ principal }) => {
+      if (!can(principal, 'view', { type: 'organisation', organisation: ownLeadProvider(principal.leadProviderId) })) throw forbidden()
       const partners = await deliveryPartnersOf(db, principal.leadProviderId)
       return { data: partners.map((p) => ({ delivery_partner_id: p.code, name: p.name })) }
     },
@@ -50,8 +53,9 @@ export function addFoundationOperations(api: ApiRegistry, db: Db): void {
     }),
     response: z.object({ data: z.array(participant) }),
     handler: async ({ principal, query }) => {
-      const organisation = { id: principal.leadProviderId, kind: 'lead-provider' as const, leadProviderIds: [principal.leadProviderId] }
-      if (!can(principal, 'list-participants', { type: 'organisation', organisation })) throw forbidden()
+      if (!can(principal, 'list-participants', { type: 'organisation', organisation: ownLeadProvider(principal.leadProviderId) })) {
+        throw forbidden()
+      }
       let q = db
         .selectFrom('enrolments as e')
         .innerJoin('participants as p', 'p.id', 'e.participant_id')

@@ -70,6 +70,9 @@ test('an API client sees only its own lead provider’s data', () => {
   const client: Principal = { kind: 'api-client', tokenId: 't', tokenName: 'Finance', leadProviderId: 'lp-1' }
   assert.equal(can(client, 'list-participants', { type: 'organisation', organisation: lp }), true)
   assert.equal(can(client, 'list-participants', { type: 'organisation', organisation: otherLp }), false)
+  assert.equal(can(client, 'view', { type: 'organisation', organisation: lp }), true)
+  assert.equal(can(client, 'view', { type: 'organisation', organisation: otherLp }), false)
+  assert.equal(can(client, 'manage-api-tokens', { type: 'organisation', organisation: lp }), false)
   assert.equal(can(client, 'view', { type: 'enrolment', enrolment }), true)
   assert.equal(can(client, 'view', { type: 'enrolment', enrolment: { ...enrolment, leadProviderId: 'lp-2' } }), false)
   assert.equal(can(client, 'create', { type: 'invitation', role: 'facilitator', organisation: dp }), false)

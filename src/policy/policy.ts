@@ -47,7 +47,7 @@ const rules: Rules = {
 
   organisation: (p, action, { organisation: org }) => {
     if (p.kind === 'api-client') {
-      return action === 'list-participants' && org.kind === 'lead-provider' && org.id === p.leadProviderId
+      return ['view', 'list-participants'].includes(action) && org.kind === 'lead-provider' && org.id === p.leadProviderId
     }
     switch (org.kind) {
       case 'lead-provider':

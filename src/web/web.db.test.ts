@@ -132,6 +132,15 @@ test('signing out ends the session on the server, and a new sign-in gets a new s
   assert.equal(out.headers.location, '/signed-out')
   const replay = await app.inject({ method: 'GET', url: '/facilitator', headers: { cookie: `npq_session=${second}` } })
   assert.equal(replay.statusCode, 303)
+  const user = await services.db.selectFrom('users').select('id').where('email', '=', 'facilitator@demo.test').executeTakeFirstOrThrow()
+  const audit = await services.db
+    .selectFrom('audit_events')
+    .select('action')
+    .where('entity_id', '=', user.id)
+    .where('action', 'like', 'session.%')
+    .orderBy('id')
+    .execute()
+  assert.deepEqual(audit.map((a) => a.action).slice(-3), ['session.started', 'session.started', 'session.ended'])
 })
 
 test('session cookies are httpOnly and SameSite', async () => {
