@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { loadDemoData } from '../demo/demo.ts'
 import { buildApp } from '../routes.ts'
+import { createApp } from './app.ts'
 import { Agent, textOf } from '../test-support/agent.ts'
 import { createTestServices, type TestServices } from '../test-support/services.ts'
 
@@ -180,6 +181,12 @@ test('an unhandled error shows a 500 page with a reference that is in the log, a
   const reference = /id="error-reference">([^<]+)</.exec(res.body)?.[1]
   assert.ok(reference)
   assert.ok(services.logLines.some((line) => line.includes(reference) && line.includes('kaboom')))
+})
+
+test('a route added without an access rule stops the app from starting', async () => {
+  const bare = await createApp(services)
+  assert.throws(() => bare.get('/forgotten', async () => 'open to all?'), /has no access rule/)
+  await bare.close()
 })
 
 test('/health reports the database', async () => {
