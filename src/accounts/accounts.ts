@@ -1,7 +1,8 @@
-import { sql } from 'kysely'
+import { sql, type Insertable } from 'kysely'
 import type { Config } from '../config.ts'
 import { recordAudit } from '../audit/audit.ts'
 import type { Db, Trx } from '../db/database.ts'
+import type { UsersTable } from '../db/schema.ts'
 import type { EmailOutbox } from '../email/outbox.ts'
 import { AppError, forbidden, notFound } from '../errors.ts'
 import { organisationRef } from '../organisations/organisations.ts'
@@ -89,35 +90,12 @@ export class Accounts {
 
     const email = input.email.trim().toLowerCase()
     return this.db.transaction().execute(async (trx) => {
-      let user = await trx.selectFrom('users').selectAll().where('email', '=', email).forUpdate().executeTakeFirst()
-      if (!user) {
-        user = await trx.insertInto('users').values({ email, full_name: input.fullName.trim() }).returningAll().executeTakeFirstOrThrow()
-        await recordAudit(trx, {
-          by,
-          action: 'user.created',
-          entityType: 'user',
-          entityId: user.id,
-          after: { email, full_name: user.full_name },
-        })
-      }
-      const assigned = await trx
-        .insertInto('role_assignments')
-        .values({ user_id: user.id, role: input.role, organisation_id: organisation.id })
-        .onConflict((oc) => oc.doNothing())
-        .returning('id')
-        .executeTakeFirst()
-      if (!assigned) {
+      const user = await findOrCreateUser(trx, by, { email, full_name: input.fullName.trim() })
+      if (!(await assignRole(trx, by, user.id, input.role, organisation.id))) {
         throw new AppError('conflict', `${email} already has that role in this organisation`, [
           { field: 'email', message: 'This person already has that role in this organisation' },
         ])
       }
-      await recordAudit(trx, {
-        by,
-        action: 'role.assigned',
-        entityType: 'user',
-        entityId: user.id,
-        after: { role: input.role, organisation_id: organisation.id },
-      })
 
       const orgName = (await trx.selectFrom('organisations').select('name').where('id', '=', organisation.id).executeTakeFirstOrThrow())
         .name
@@ -207,42 +185,14 @@ export class Accounts {
     }
     const hash = input.password ? await hashPassword(input.password) : null
     const work = async (t: Trx) => {
-      let user = await t.selectFrom('users').select(['id']).where('email', '=', email).executeTakeFirst()
-      if (!user) {
-        user = await t
-          .insertInto('users')
-          .values({
-            email,
-            full_name: input.fullName,
-            password_hash: hash,
-            status: hash ? 'active' : 'invited',
-            is_demo: input.isDemo ?? false,
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow()
-        await recordAudit(t, {
-          by,
-          action: 'user.created',
-          entityType: 'user',
-          entityId: user.id,
-          after: { email, full_name: input.fullName },
-        })
-      }
-      const assigned = await t
-        .insertInto('role_assignments')
-        .values({ user_id: user.id, role: input.role, organisation_id: input.organisationId })
-        .onConflict((oc) => oc.doNothing())
-        .returning('id')
-        .executeTakeFirst()
-      if (assigned) {
-        await recordAudit(t, {
-          by,
-          action: 'role.assigned',
-          entityType: 'user',
-          entityId: user.id,
-          after: { role: input.role, organisation_id: input.organisationId },
-        })
-      }
+      const user = await findOrCreateUser(t, by, {
+        email,
+        full_name: input.fullName,
+        password_hash: hash,
+        status: hash ? 'active' : 'invited',
+        is_demo: input.isDemo ?? false,
+      })
+      await assignRole(t, by, user.id, input.role, input.organisationId)
       return user.id
     }
     return trx ? work(trx) : this.db.transaction().execute(work)
@@ -256,4 +206,44 @@ export class Accounts {
       .execute()
     return token
   }
+}
+
+/** The account for an email address, created (and audited) when there is none. */
+async function findOrCreateUser(trx: Trx, by: Principal, values: Insertable<UsersTable> & { email: string }) {
+  const existing = await trx
+    .selectFrom('users')
+    .select(['id', 'full_name', 'password_hash'])
+    .where('email', '=', values.email)
+    .forUpdate()
+    .executeTakeFirst()
+  if (existing) return existing
+  const user = await trx.insertInto('users').values(values).returning(['id', 'full_name', 'password_hash']).executeTakeFirstOrThrow()
+  await recordAudit(trx, {
+    by,
+    action: 'user.created',
+    entityType: 'user',
+    entityId: user.id,
+    after: { email: values.email, full_name: values.full_name },
+  })
+  return user
+}
+
+/** Gives a person a role in an organisation (audited); false when they hold it already. */
+async function assignRole(trx: Trx, by: Principal, userId: string, role: Role, organisationId: string): Promise<boolean> {
+  const assigned = await trx
+    .insertInto('role_assignments')
+    .values({ user_id: userId, role, organisation_id: organisationId })
+    .onConflict((oc) => oc.doNothing())
+    .returning('id')
+    .executeTakeFirst()
+  if (assigned) {
+    await recordAudit(trx, {
+      by,
+      action: 'role.assigned',
+      entityType: 'user',
+      entityId: userId,
+      after: { role, organisation_id: organisationId },
+    })
+  }
+  return Boolean(assigned)
 }
