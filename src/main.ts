@@ -1,3 +1,4 @@
+import { CatalogueError } from './catalogue/load.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import { DatabaseInUseError } from './db/database.ts'
 import { loadDemoData } from './demo/demo.ts'
@@ -43,7 +44,7 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof DatabaseInUseError) {
+  if (error instanceof ConfigError || error instanceof DatabaseInUseError || error instanceof CatalogueError) {
     process.stderr.write(`${error.message}\n`)
   } else {
     process.stderr.write(`Could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)

@@ -3,6 +3,7 @@ import { Accounts } from './accounts/accounts.ts'
 import { deleteExpiredSessions } from './accounts/sessions.ts'
 import { addFoundationOperations } from './api/operations.ts'
 import { ApiRegistry } from './api/registry.ts'
+import { Catalogue } from './catalogue/catalogue.ts'
 import type { Config } from './config.ts'
 import { openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
@@ -27,6 +28,8 @@ export type ServiceOptions = {
 
 export async function createServices(options: ServiceOptions) {
   const { config } = options
+  // The catalogue is checked before anything else: the platform does not start on a bad one.
+  const catalogue = Catalogue.load()
   const logger = options.logger ?? createLogger(config.logLevel)
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
@@ -58,6 +61,7 @@ export async function createServices(options: ServiceOptions) {
     return {
       config,
       logger,
+      catalogue,
       database,
       db,
       jobs,

@@ -1,6 +1,10 @@
 import pino from 'pino'
 import { Command, CommanderError, Option } from 'commander'
 import { createApiToken } from '../api/api-tokens.ts'
+import { Catalogue } from '../catalogue/catalogue.ts'
+import { catalogueListJson, catalogueShowJson } from '../catalogue/cli-output.ts'
+import { cohortPattern, findCourse } from '../catalogue/courses.ts'
+import { CatalogueError } from '../catalogue/load.ts'
 import { ConfigError, loadConfig } from '../config.ts'
 import { DatabaseInUseError } from '../db/database.ts'
 import { loadDemoData } from '../demo/demo.ts'
@@ -158,18 +162,29 @@ export function buildProgram(): Command {
   const catalogue = program.command('catalogue').description('Courses, designs, cohorts and schedules')
   catalogue
     .command('list')
+    .description('Every design with its version and the cohorts that run it')
     .addOption(new Option('--format <format>').choices(['json']).default('json'))
     .action(() => {
-      throw new UsageError('npq catalogue list is not available in this version of the platform yet')
+      print(catalogueListJson(Catalogue.load()))
     })
   catalogue
     .command('show')
-    .requiredOption('--lead-provider <code>')
-    .requiredOption('--course <identifier>')
-    .option('--cohort <cohort>')
+    .description('One design: blocks, activities and credits; with --cohort, that cohort’s outputs and dates')
+    .requiredOption('--lead-provider <code>', 'edt, ucl or ambition')
+    .requiredOption('--course <identifier>', 'a DfE course identifier, e.g. npq-headship')
+    .option('--cohort <cohort>', 'e.g. 2022-autumn')
     .addOption(new Option('--format <format>').choices(['json']).default('json'))
-    .action(() => {
-      throw new UsageError('npq catalogue show is not available in this version of the platform yet')
+    .action((options: { leadProvider: string; course: string; cohort?: string }) => {
+      const loaded = Catalogue.load()
+      if (!findCourse(options.course)) throw new InputError(`Unknown course "${options.course}" (--course)`)
+      if (options.cohort && !cohortPattern.test(options.cohort))
+        throw new InputError(`"${options.cohort}" is not a cohort like 2022-autumn (--cohort)`)
+      const design = loaded.design(options.leadProvider, options.course)
+      if (!design) throw new InputError(`${options.leadProvider} has no design for ${options.course} (--lead-provider, --course)`)
+      if (options.cohort && !loaded.cohortOutputs(options.leadProvider, options.cohort, options.course)) {
+        throw new InputError(`No schedule for ${options.course} in cohort ${options.cohort} (--cohort)`)
+      }
+      print(catalogueShowJson(loaded, design, options.cohort))
     })
 
   return program
@@ -193,7 +208,12 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`npq: ${error.message}\n`)
       return 2
     }
-    if (error instanceof InputError || error instanceof ConfigError || error instanceof DatabaseInUseError) {
+    if (
+      error instanceof InputError ||
+      error instanceof ConfigError ||
+      error instanceof DatabaseInUseError ||
+      error instanceof CatalogueError
+    ) {
       process.stderr.write(`npq: ${error.message}\n`)
       return 1
     }
