@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { registerAccountRoutes } from './accounts/routes.ts'
 import { registerApiTokenRoutes } from './api/token-routes.ts'
+import { registerCatalogueRoutes } from './catalogue/routes.ts'
 import { registerDevEmailRoutes } from './email/dev-routes.ts'
 import { registerHomeRoutes } from './home/routes.ts'
 import { registerOrganisationRoutes } from './organisations/routes.ts'
@@ -16,6 +17,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   registerHomeRoutes(app, services)
   registerOrganisationRoutes(app, services)
   registerApiTokenRoutes(app, services)
+  registerCatalogueRoutes(app, services)
   registerDevEmailRoutes(app, services)
   services.api.register(app, services.db)
   return app

@@ -4,6 +4,7 @@ import { deleteExpiredSessions } from './accounts/sessions.ts'
 import { addFoundationOperations } from './api/operations.ts'
 import { ApiRegistry } from './api/registry.ts'
 import { Catalogue } from './catalogue/catalogue.ts'
+import { DesignVersions } from './catalogue/versions.ts'
 import type { Config } from './config.ts'
 import { openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
@@ -42,6 +43,8 @@ export async function createServices(options: ServiceOptions) {
     const jobs = new JobQueue(database.connectionString, logger)
     const email = new EmailOutbox(db, jobs, createTransport(config.email), logger)
     const accounts = new Accounts(db, email, config)
+    const designs = new DesignVersions(db, catalogue)
+    await designs.syncFromFiles({ kind: 'system', name: 'catalogue-sync' })
     const api = new ApiRegistry()
     addFoundationOperations(api, db)
 
@@ -62,6 +65,7 @@ export async function createServices(options: ServiceOptions) {
       config,
       logger,
       catalogue,
+      designs,
       database,
       db,
       jobs,

@@ -1,15 +1,21 @@
 import type { Catalogue } from './catalogue.ts'
+import type { DesignVersions } from './versions.ts'
 import type { Design } from './load.ts'
 
 // The JSON of `npx npq catalogue list|show` (../shared/INTERFACES.md "Catalogue"), field for field.
 
-export function catalogueListJson(catalogue: Catalogue) {
-  return catalogue.designs().map((d) => ({
-    lead_provider: d.leadProvider,
-    course_identifier: d.courseIdentifier,
-    design_version: d.version,
-    cohorts: catalogue.cohortsFor(d.leadProvider, d.courseIdentifier),
-  }))
+export async function catalogueListJson(catalogue: Catalogue, versions: DesignVersions) {
+  const rows = []
+  for (const d of catalogue.designs()) {
+    const latest = await versions.design(d.leadProvider, d.courseIdentifier)
+    rows.push({
+      lead_provider: d.leadProvider,
+      course_identifier: d.courseIdentifier,
+      design_version: latest?.version ?? d.version,
+      cohorts: catalogue.cohortsFor(d.leadProvider, d.courseIdentifier),
+    })
+  }
+  return rows
 }
 
 export function catalogueShowJson(catalogue: Catalogue, design: Design, cohort?: string) {

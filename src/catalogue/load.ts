@@ -55,7 +55,10 @@ export type Design = {
   programmeActivities: Activity[]
   /** Counts published blocks only (provisional blocks are listed, not counted). */
   creditsAvailable: number
-  file: string
+  /** The reviewed data this design was built from (stored with each version). */
+  content: DesignFile
+  /** The file it was read from; null for a version authored in the admin pages. */
+  file: string | null
 }
 
 export type OutputDates = {
@@ -171,15 +174,15 @@ export function loadCatalogue(root: string): CatalogueData {
 
 type Problem = (p: (string | number)[], message: string) => void
 
-function checkDesign(d: DesignFile, file: string, problem: Problem): Design | null {
+function checkDesign(d: DesignFile, file: string | null, problem: Problem): Design | null {
   const course = findCourse(d.course_identifier)
   if (!course) {
     problem(['course_identifier'], `unknown course "${d.course_identifier}" (known: ${courses.map((c) => c.identifier).join(', ')})`)
     return null
   }
-  if (path.basename(file, '.yaml') !== d.course_identifier)
+  if (file && path.basename(file, '.yaml') !== d.course_identifier)
     problem(['course_identifier'], `the file ${path.basename(file)} holds ${d.course_identifier}`)
-  if (path.basename(path.dirname(file)) !== d.lead_provider)
+  if (file && path.basename(path.dirname(file)) !== d.lead_provider)
     problem(['lead_provider'], `a design in ${path.basename(path.dirname(file))}/ says lead_provider ${d.lead_provider}`)
 
   const seen = new Map<string, string>()
@@ -289,8 +292,27 @@ function checkDesign(d: DesignFile, file: string, problem: Problem): Design | nu
     blocks,
     programmeActivities,
     creditsAvailable,
+    content: d,
     file,
   }
+}
+
+/**
+ * Builds a design from stored or submitted content, checked exactly as the data files are.
+ * Problems are reported against `where` (a version or form), with the path inside the design.
+ */
+export function designFromContent(content: unknown, version: number, where: string): Design {
+  const problems: CatalogueProblem[] = []
+  const problem: Problem = (p, message) =>
+    problems.push({ file: where, line: 0, message: `${p.join('.')}${p.length ? ': ' : ''}${message}` })
+  const parsed = designFile.safeParse(content)
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problem(issue.path as (string | number)[], issue.message)
+    throw new CatalogueError(problems)
+  }
+  const design = checkDesign(parsed.data, null, problem)
+  if (!design || problems.length) throw new CatalogueError(problems)
+  return { ...design, version }
 }
 
 function checkBlockOrder(blocks: { block: number }[], problem: Problem) {

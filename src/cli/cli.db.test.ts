@@ -115,3 +115,53 @@ test('a bad setting stops the command with one line naming it', () => {
     env = saved
   }
 })
+
+test('catalogue list and show print the designs in the form of INTERFACES.md', () => {
+  const list = npq(['catalogue', 'list', '--format', 'json'])
+  assert.equal(list.code, 0, list.stderr)
+  const rows = JSON.parse(list.stdout) as { lead_provider: string; course_identifier: string; design_version: number; cohorts: string[] }[]
+  const npqh = rows.find((r) => r.lead_provider === 'edt' && r.course_identifier === 'npq-headship')!
+  assert.equal(npqh.design_version, 1)
+  assert.ok(npqh.cohorts.includes('2022-autumn'))
+
+  const show = npq([
+    'catalogue',
+    'show',
+    '--lead-provider',
+    'edt',
+    '--course',
+    'npq-headship',
+    '--cohort',
+    '2022-autumn',
+    '--format',
+    'json',
+  ])
+  assert.equal(show.code, 0, show.stderr)
+  const design = JSON.parse(show.stdout)
+  assert.deepEqual(Object.keys(design), ['lead_provider', 'course_identifier', 'design_version', 'credits_available', 'blocks', 'cohort'])
+  assert.equal(design.credits_available, 237)
+  assert.deepEqual(design.blocks[0].activities[0], {
+    code: 'NPQH-B1-DIAGNOSTIC',
+    component: 'Self-study',
+    title: 'Diagnostic Assessment for Block 1',
+    duration_minutes: 40,
+    credits: 2,
+  })
+  assert.equal(design.cohort.self_reporting, false)
+  assert.deepEqual(design.cohort.outputs[0], {
+    declaration_type: 'started',
+    review_date: '2022-11-24',
+    invoice_date: '2022-12-16',
+    payment_date: '2023-01-16',
+    share_percent: 25,
+  })
+  assert.deepEqual(
+    design.cohort.outputs.map((o: { declaration_type: string }) => o.declaration_type),
+    ['started', 'retained-1', 'retained-2', 'completed'],
+  )
+
+  const bad = npq(['catalogue', 'show', '--lead-provider', 'edt', '--course', 'npq-nope'])
+  assert.equal(bad.code, 1)
+  assert.match(bad.stderr, /Unknown course "npq-nope" \(--course\)/)
+  assert.equal(npq(['catalogue', 'show', '--course', 'npq-headship']).code, 2)
+})

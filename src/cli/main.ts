@@ -1,7 +1,6 @@
 import pino from 'pino'
 import { Command, CommanderError, Option } from 'commander'
 import { createApiToken } from '../api/api-tokens.ts'
-import { Catalogue } from '../catalogue/catalogue.ts'
 import { catalogueListJson, catalogueShowJson } from '../catalogue/cli-output.ts'
 import { cohortPattern, findCourse } from '../catalogue/courses.ts'
 import { CatalogueError } from '../catalogue/load.ts'
@@ -162,30 +161,36 @@ export function buildProgram(): Command {
   const catalogue = program.command('catalogue').description('Courses, designs, cohorts and schedules')
   catalogue
     .command('list')
-    .description('Every design with its version and the cohorts that run it')
+    .description('Every design with its newest version and the cohorts that run it')
     .addOption(new Option('--format <format>').choices(['json']).default('json'))
-    .action(() => {
-      print(catalogueListJson(Catalogue.load()))
-    })
+    .action(() =>
+      withServices(async (services) => {
+        print(await catalogueListJson(services.catalogue, services.designs))
+      }),
+    )
   catalogue
     .command('show')
-    .description('One design: blocks, activities and credits; with --cohort, that cohort’s outputs and dates')
+    .description('One design: blocks, activities and credits; with --cohort, the version that cohort runs and its outputs and dates')
     .requiredOption('--lead-provider <code>', 'edt, ucl or ambition')
     .requiredOption('--course <identifier>', 'a DfE course identifier, e.g. npq-headship')
     .option('--cohort <cohort>', 'e.g. 2022-autumn')
     .addOption(new Option('--format <format>').choices(['json']).default('json'))
-    .action((options: { leadProvider: string; course: string; cohort?: string }) => {
-      const loaded = Catalogue.load()
-      if (!findCourse(options.course)) throw new InputError(`Unknown course "${options.course}" (--course)`)
-      if (options.cohort && !cohortPattern.test(options.cohort))
-        throw new InputError(`"${options.cohort}" is not a cohort like 2022-autumn (--cohort)`)
-      const design = loaded.design(options.leadProvider, options.course)
-      if (!design) throw new InputError(`${options.leadProvider} has no design for ${options.course} (--lead-provider, --course)`)
-      if (options.cohort && !loaded.cohortOutputs(options.leadProvider, options.cohort, options.course)) {
-        throw new InputError(`No schedule for ${options.course} in cohort ${options.cohort} (--cohort)`)
-      }
-      print(catalogueShowJson(loaded, design, options.cohort))
-    })
+    .action((options: { leadProvider: string; course: string; cohort?: string }) =>
+      withServices(async ({ catalogue: loaded, designs }) => {
+        if (!findCourse(options.course)) throw new InputError(`Unknown course "${options.course}" (--course)`)
+        if (options.cohort && !cohortPattern.test(options.cohort))
+          throw new InputError(`"${options.cohort}" is not a cohort like 2022-autumn (--cohort)`)
+        if (!(await designs.design(options.leadProvider, options.course))) {
+          throw new InputError(`${options.leadProvider} has no design for ${options.course} (--lead-provider, --course)`)
+        }
+        const design = options.cohort
+          ? await designs.designForCohort(options.leadProvider, options.course, options.cohort)
+          : await designs.design(options.leadProvider, options.course)
+        if (!design)
+          throw new InputError(`${options.course} does not run in cohort ${options.cohort} with ${options.leadProvider} (--cohort)`)
+        print(catalogueShowJson(loaded, design, options.cohort))
+      }),
+    )
 
   return program
 }

@@ -129,6 +129,28 @@ export interface EnrolmentsTable {
   created_at: Timestamp
 }
 
+export interface DesignVersionsTable {
+  id: Generated<string>
+  lead_provider: string
+  course_identifier: string
+  version: number
+  content: Json
+  content_hash: string
+  origin: 'file' | 'admin'
+  note: string | null
+  created_by: string | null
+  created_at: Timestamp
+}
+
+export interface CohortDesignsTable {
+  lead_provider: string
+  course_identifier: string
+  cohort: string
+  design_version_id: string
+  bound_at: Timestamp
+  bound_by: string | null
+}
+
 export interface Schema {
   organisations: OrganisationsTable
   delivery_partnerships: DeliveryPartnershipsTable
@@ -142,6 +164,8 @@ export interface Schema {
   api_tokens: ApiTokensTable
   participants: ParticipantsTable
   enrolments: EnrolmentsTable
+  design_versions: DesignVersionsTable
+  cohort_designs: CohortDesignsTable
 }
 
 export type User = Selectable<UsersTable>

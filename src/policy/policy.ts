@@ -32,6 +32,7 @@ export type Action =
   | 'list-participants'
   | 'list-users'
   | 'manage-api-tokens'
+  | 'manage-catalogue'
   | 'view-audit-log'
   | 'create' // an invitation
   | 'use'
@@ -51,7 +52,7 @@ const rules: Rules = {
     }
     switch (org.kind) {
       case 'lead-provider':
-        return ['view', 'list-participants', 'list-users', 'manage-api-tokens', 'view-audit-log'].includes(action)
+        return ['view', 'list-participants', 'list-users', 'manage-api-tokens', 'manage-catalogue', 'view-audit-log'].includes(action)
           ? hasRole(p, 'lead-provider-admin', org.id)
           : false
       case 'delivery-partner':

@@ -10,6 +10,7 @@ const sections: Record<Role, { path: string; text: string }[]> = {
   facilitator: [],
   'delivery-partner-lead': [{ path: '/users', text: 'Team' }],
   'lead-provider-admin': [
+    { path: '/catalogue', text: 'Catalogue' },
     { path: '/users', text: 'Users' },
     { path: '/api-tokens', text: 'API tokens' },
   ],
