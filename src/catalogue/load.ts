@@ -30,6 +30,8 @@ export class CatalogueError extends Error {
   }
 }
 
+type Problem = (p: (string | number)[], message: string) => void
+
 export type Evidence = 'register' | 'activity' | 'meeting-log'
 
 export type Activity = {
@@ -97,6 +99,35 @@ function evidenceOf(style: DesignFile['style'], code: string, component: string)
   return registerKeys.some((k) => key === k || key.startsWith(`${k}-`) || key.endsWith(`-${k}`)) ? 'register' : 'activity'
 }
 
+type Read<T> = { data: T; problem: Problem }
+
+/** Parses YAML text against a schema; problems (with their line) go to `problems`. */
+function readYaml<S extends z.ZodType>(text: string, name: string, schema: S, problems: CatalogueProblem[]): Read<z.infer<S>> | null {
+  const lineCounter = new LineCounter()
+  const doc: Document = parseDocument(text, { lineCounter, prettyErrors: false })
+  if (doc.errors.length) {
+    for (const e of doc.errors) problems.push({ file: name, line: lineCounter.linePos(e.pos[0]).line, message: e.message.split('\n')[0]! })
+    return null
+  }
+  const at = (p: (string | number)[]): number => {
+    for (let i = p.length; i >= 0; i--) {
+      const node = doc.getIn(p.slice(0, i), true) as { range?: [number, number, number] } | undefined
+      if (node && typeof node === 'object' && node.range) return lineCounter.linePos(node.range[0]).line
+    }
+    return 1
+  }
+  const problem: Problem = (p, message) => problems.push({ file: name, line: at(p), message })
+  const parsed = schema.safeParse(doc.toJS())
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const where = issue.path.map(String).join('.')
+      problem(issue.path as (string | number)[], `${where ? `${where}: ` : ''}${issue.message}`)
+    }
+    return null
+  }
+  return { data: parsed.data, problem }
+}
+
 class FileReader {
   readonly problems: CatalogueProblem[] = []
   private readonly root: string
@@ -104,36 +135,27 @@ class FileReader {
     this.root = root
   }
 
-  read<S extends z.ZodType>(
-    file: string,
-    schema: S,
-  ): { data: z.infer<S>; at: (p: (string | number)[]) => number; problem: (p: (string | number)[], m: string) => void } | null {
-    const relative = path.relative(path.dirname(this.root), file)
-    const lineCounter = new LineCounter()
-    const doc: Document = parseDocument(fs.readFileSync(file, 'utf8'), { lineCounter, prettyErrors: false })
-    if (doc.errors.length) {
-      for (const e of doc.errors)
-        this.problems.push({ file: relative, line: lineCounter.linePos(e.pos[0]).line, message: e.message.split('\n')[0]! })
-      return null
-    }
-    const at = (p: (string | number)[]): number => {
-      for (let i = p.length; i >= 0; i--) {
-        const node = doc.getIn(p.slice(0, i), true) as { range?: [number, number, number] } | undefined
-        if (node && typeof node === 'object' && node.range) return lineCounter.linePos(node.range[0]).line
-      }
-      return 1
-    }
-    const problem = (p: (string | number)[], message: string) => this.problems.push({ file: relative, line: at(p), message })
-    const parsed = schema.safeParse(doc.toJS())
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) {
-        const where = issue.path.map(String).join('.')
-        problem(issue.path as (string | number)[], `${where ? `${where}: ` : ''}${issue.message}`)
-      }
-      return null
-    }
-    return { data: parsed.data, at, problem }
+  read<S extends z.ZodType>(file: string, schema: S): Read<z.infer<S>> | null {
+    return readYaml(fs.readFileSync(file, 'utf8'), path.relative(path.dirname(this.root), file), schema, this.problems)
   }
+}
+
+/**
+ * A design written by a lead-provider admin: the same YAML as the data files, checked the same way,
+ * for the provider and course the page is about. Throws CatalogueError with every problem by line.
+ */
+export function designFromYaml(text: string, expected: { leadProvider: string; courseIdentifier: string }, version: number): Design {
+  const problems: CatalogueProblem[] = []
+  const name = 'design'
+  const read = readYaml(text, name, designFile, problems)
+  if (read) {
+    if (read.data.lead_provider !== expected.leadProvider) read.problem(['lead_provider'], `must be ${expected.leadProvider}`)
+    if (read.data.course_identifier !== expected.courseIdentifier)
+      read.problem(['course_identifier'], `must be ${expected.courseIdentifier}`)
+    const design = checkDesign(read.data, null, read.problem)
+    if (design && problems.length === 0) return { ...design, version }
+  }
+  throw new CatalogueError(problems)
 }
 
 function yamlFiles(dir: string): string[] {
@@ -171,8 +193,6 @@ export function loadCatalogue(root: string): CatalogueData {
   if (reader.problems.length) throw new CatalogueError(reader.problems)
   return { designs, schedules, policies }
 }
-
-type Problem = (p: (string | number)[], message: string) => void
 
 function checkDesign(d: DesignFile, file: string | null, problem: Problem): Design | null {
   const course = findCourse(d.course_identifier)

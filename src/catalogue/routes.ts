@@ -4,7 +4,10 @@ import { forbidden, notFound } from '../errors.ts'
 import { can } from '../policy/policy.ts'
 import type { Principal } from '../policy/principal.ts'
 import type { Services } from '../services.ts'
+import { stringify } from 'yaml'
+import { formErrors } from '../web/forms.ts'
 import { courses, declarationTypesOfGroup, findCourse } from './courses.ts'
+import { CatalogueError, designFromYaml } from './load.ts'
 
 // Lead-provider admins browse their programme catalogue: courses, designs (blocks, activities,
 // credits, totals), versions, cohorts with their output dates; and move a cohort to another version.
@@ -80,6 +83,94 @@ export function registerCatalogueRoutes(app: FastifyInstance, { catalogue, desig
         cohorts,
         moved: (req.query as { moved?: string }).moved,
       })
+    },
+  )
+
+  /** A starting point for a course the sources give no design for, in the provider's own style. */
+  const skeleton = (lpCode: string, courseIdentifier: string, shortName: string) => {
+    const style = catalogue.designs().find((d) => d.leadProvider === lpCode)?.style ?? 'credits'
+    const head = `lead_provider: ${lpCode}\ncourse_identifier: ${courseIdentifier}\nstyle: ${style}\nsource: authored by the lead provider's programme team\n`
+    switch (style) {
+      case 'credits':
+        return `${head}stated_total: 5\nblocks:\n  - block: 1\n    provisional: false\n    stated_total: 5\n    source: authored by the lead provider's programme team\n    activities:\n      - code: ${shortName}-B1-DIAGNOSTIC\n        component: Self-study\n        title: Diagnostic Assessment for Block 1\n        duration_minutes: 40\n        credits: 2\n      - code: ${shortName}-B1-F2F\n        component: Training event\n        title: ${shortName} F2F Training Session\n        duration_minutes: 300\n        credits: 3\n`
+      case 'weighted':
+        return `${head}components:\n  - component: INDUCTION\n    title: Induction conference\n    required: 1\n    weight: 50\n    tracked_by: register\n    source: authored\n  - component: SDL\n    title: Self-directed learning\n    required: 3\n    weight: 50\n    tracked_by: learning-platform\n    source: authored\n`
+      case 'items':
+        return `${head}programme_activities:\n  - code: ${shortName}-INDUCTION\n    component: Induction\n    title: Induction\nblocks:\n  - block: 1\n    title: Course 1\n    source: authored\n    activities:\n      - code: ${shortName}-C1-M1\n        component: Study module\n        title: Course 1, module 1 (Study)\n`
+    }
+  }
+
+  const editPage = (
+    lp: { code: string; name: string },
+    course: { identifier: string; name: string },
+    text: string,
+    extra: Record<string, unknown> = {},
+  ) => ({
+    title: `Edit design: ${course.name}`,
+    lp,
+    course,
+    text,
+    ...extra,
+  })
+
+  app.get<{ Params: { lp: string; course: string } }>(
+    '/lead-provider/catalogue/:lp/:course/edit',
+    { config: { access: 'signed-in' } },
+    async (req, reply) => {
+      const a = admin(req, 'manage-catalogue')
+      const lp = ownLeadProvider(a, req.params.lp)
+      const course = findCourse(req.params.course)
+      if (!course) throw notFound('Course')
+      const latest = await designs.design(lp.code, course.identifier)
+      const text = latest ? stringify(latest.content, { lineWidth: 0 }) : skeleton(lp.code, course.identifier, course.shortName)
+      return reply.render('catalogue/views/edit.njk', editPage(lp, course, text, { isNew: !latest }))
+    },
+  )
+
+  app.post<{ Params: { lp: string; course: string } }>(
+    '/lead-provider/catalogue/:lp/:course/edit',
+    { config: { access: 'signed-in' } },
+    async (req, reply) => {
+      const a = admin(req, 'manage-catalogue')
+      const lp = ownLeadProvider(a, req.params.lp)
+      const course = findCourse(req.params.course)
+      if (!course) throw notFound('Course')
+      const body = (req.body ?? {}) as { design?: string; note?: string }
+      const text = String(body.design ?? '')
+      const note =
+        String(body.note ?? '')
+          .trim()
+          .slice(0, 500) || 'Edited by the programme team'
+      try {
+        const design = designFromYaml(text, { leadProvider: lp.code, courseIdentifier: course.identifier }, 0)
+        const version = await designs.createVersion(a.principal, design, note)
+        return reply.redirect(
+          `/lead-provider/catalogue/${lp.code}/${course.identifier}?moved=${encodeURIComponent(`Version ${version} created`)}`,
+          303,
+        )
+      } catch (error) {
+        if (!(error instanceof CatalogueError)) throw error
+        const form = formErrors(error.problems.map((p) => ({ field: 'design', message: `Line ${p.line}: ${p.message}` })))
+        // Every problem is listed, each linked to the text box.
+        form.errorList = error.problems.map((p) => ({ text: `Line ${p.line}: ${p.message}`, href: '#design' }))
+        return reply.render('catalogue/views/edit.njk', editPage(lp, course, text, { note, ...form }), 400)
+      }
+    },
+  )
+
+  app.post<{ Params: { lp: string; course: string; block: string } }>(
+    '/lead-provider/catalogue/:lp/:course/blocks/:block/publish',
+    { config: { access: 'signed-in' } },
+    async (req, reply) => {
+      const a = admin(req, 'manage-catalogue')
+      const lp = ownLeadProvider(a, req.params.lp)
+      const block = z.coerce.number().int().positive().safeParse(req.params.block)
+      if (!block.success) throw notFound('Block')
+      const version = await designs.publishBlock(a.principal, lp.code, req.params.course, block.data)
+      return reply.redirect(
+        `/lead-provider/catalogue/${lp.code}/${req.params.course}?moved=${encodeURIComponent(`Block ${block.data} published in version ${version}. Move running cohorts to it below.`)}`,
+        303,
+      )
     },
   )
 

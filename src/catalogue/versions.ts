@@ -158,6 +158,66 @@ export class DesignVersions {
     return rows.map((r) => ({ version: r.version, origin: r.origin, note: r.note, createdAt: r.created_at, cohorts: r.cohorts }))
   }
 
+  /**
+   * Records a version authored by a lead-provider admin. Cohorts already running keep their version;
+   * scheduled cohorts that have none yet (a course designed for the first time) start on this one.
+   */
+  async createVersion(by: Principal, design: Design, note: string): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(hashtext('npq-design-sync'))`.execute(trx)
+      const last = await trx
+        .selectFrom('design_versions')
+        .select(sql<number>`coalesce(max(version), 0)`.as('version'))
+        .where('lead_provider', '=', design.leadProvider)
+        .where('course_identifier', '=', design.courseIdentifier)
+        .executeTakeFirstOrThrow()
+      const version = Number(last.version) + 1
+      const row = await trx
+        .insertInto('design_versions')
+        .values({
+          lead_provider: design.leadProvider,
+          course_identifier: design.courseIdentifier,
+          version,
+          content: JSON.stringify(design.content),
+          content_hash: contentHash(design.content),
+          origin: 'admin',
+          note,
+          created_by: by.kind === 'user' ? by.userId : null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+      for (const cohort of this.catalogue.cohortsFor(design.leadProvider, design.courseIdentifier)) {
+        await trx
+          .insertInto('cohort_designs')
+          .values({ lead_provider: design.leadProvider, course_identifier: design.courseIdentifier, cohort, design_version_id: row.id })
+          .onConflict((oc) => oc.doNothing())
+          .execute()
+      }
+      await recordAudit(trx, {
+        by,
+        action: 'design.version-created',
+        entityType: 'design',
+        entityId: `${design.leadProvider}/${design.courseIdentifier}`,
+        after: { version, origin: 'admin', note },
+      })
+      return version
+    })
+  }
+
+  /** Publishes a provisional block: a new version in which the block is live and counted. */
+  async publishBlock(by: Principal, leadProvider: string, courseIdentifier: string, block: number): Promise<number> {
+    const latest = await this.design(leadProvider, courseIdentifier)
+    if (!latest) throw notFound('Design')
+    const content = structuredClone(latest.content)
+    const target = content.style === 'weighted' ? undefined : content.blocks.find((b) => b.block === block)
+    if (!target || !target.provisional) throw new AppError('invalid-transition', `Block ${block} is not a provisional block of this design`)
+    target.provisional = false
+    if (content.style === 'credits') target.stated_total = target.activities.reduce((n, a) => n + (a.credits ?? 0), 0)
+    if (content.style === 'credits' && content.stated_total !== null) content.stated_total += target.stated_total ?? 0
+    const design = designFromContent(content, latest.version + 1, `${leadProvider}/${courseIdentifier}`)
+    return this.createVersion(by, design, `Block ${block} published`)
+  }
+
   /** Moves a cohort to another version of its design: an explicit, audited decision. */
   async bindCohort(by: Principal, leadProvider: string, courseIdentifier: string, cohort: string, version: number): Promise<void> {
     await this.db.transaction().execute(async (trx) => {

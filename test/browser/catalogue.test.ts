@@ -20,7 +20,10 @@ test('a lead-provider admin browses courses and a design with its blocks, credit
   assert.match((await table.textContent()) ?? '', /NPQ for Headship \(NPQH\)/)
   assert.match((await table.textContent()) ?? '', /No design yet/) // NPQEL and EHCO have no EDT design in the sources
 
-  await page.getByRole('row', { name: /NPQ for Headship/ }).getByRole('link', { name: 'Version 1' }).click()
+  await page
+    .getByRole('row', { name: /NPQ for Headship/ })
+    .getByRole('link', { name: 'Version 1' })
+    .click()
   await expectAccessible(page)
   assert.match((await page.getByRole('heading', { level: 1 }).textContent()) ?? '', /NPQ for Headship/)
   assert.match((await page.locator('.govuk-summary-list').textContent()) ?? '', /237 credits/)
@@ -49,4 +52,46 @@ test('another lead provider’s design is not found, and other roles are forbidd
   await signIn(dp, h.baseUrl, 'delivery-partner-lead@demo.test')
   const forbidden = await dp.goto(`${h.baseUrl}/lead-provider/catalogue`)
   assert.equal(forbidden?.status(), 403)
+})
+
+test('an admin authors a design the sources lack: problems are listed by line, then it saves as a version', async () => {
+  const page = await (await h.browser.newContext()).newPage()
+  await signIn(page, h.baseUrl, 'lead-provider-admin@demo.test')
+  await page.goto(`${h.baseUrl}/lead-provider/catalogue`)
+  await page.getByRole('link', { name: 'Author a design for NPQEL' }).click()
+  await expectAccessible(page)
+  const skeleton = await page.getByLabel('Design', { exact: true }).inputValue()
+  assert.match(skeleton, /course_identifier: npq-executive-leadership/)
+
+  await page.getByLabel('Design', { exact: true }).fill(skeleton.replace('credits: 3', 'credits: 4'))
+  await page.getByRole('button', { name: 'Save as a new version' }).click()
+  assert.match(await page.title(), /^Error: /)
+  assert.match(
+    (await page.locator('.govuk-error-summary').textContent()) ?? '',
+    /Line 9: block 1 activities add up to 6 credits, but the source states 5[\s\S]*Line 5: the published blocks add up to 6 credits/,
+  )
+  await expectAccessible(page)
+
+  await page.getByLabel('Design', { exact: true }).fill(skeleton)
+  await page.getByLabel('What changed').fill('First NPQEL design')
+  await page.getByRole('button', { name: 'Save as a new version' }).click()
+  assert.match((await page.locator('.govuk-notification-banner').textContent()) ?? '', /Version 1 created/)
+  assert.match((await page.getByRole('heading', { level: 1 }).textContent()) ?? '', /NPQ for Executive Leadership/)
+  await expectAccessible(page)
+})
+
+test('publishing a provisional block makes a new version; a running cohort moves to it only when the admin says so', async () => {
+  const page = await (await h.browser.newContext()).newPage()
+  await signIn(page, h.baseUrl, 'lead-provider-admin@demo.test')
+  await page.goto(`${h.baseUrl}/lead-provider/catalogue/edt/npq-leading-literacy`)
+  await page.getByRole('button', { name: 'Publish block 2' }).click()
+  assert.match((await page.locator('.govuk-notification-banner').textContent()) ?? '', /Block 2 published in version 2/)
+  await expectAccessible(page)
+  assert.match((await page.getByRole('heading', { level: 3, name: /2022-autumn/ }).textContent()) ?? '', /runs version 1/)
+  await page.getByLabel('Version for 2022-autumn').selectOption({ label: 'Version 2' })
+  await page.getByRole('button', { name: 'Move 2022-autumn' }).click()
+  assert.match((await page.locator('.govuk-notification-banner').textContent()) ?? '', /2022-autumn now runs version 2/)
+  assert.match((await page.getByRole('heading', { level: 3, name: /2022-autumn/ }).textContent()) ?? '', /runs version 2/)
+  assert.match((await page.locator('.govuk-summary-list').textContent()) ?? '', /80 credits/)
+  assert.match((await page.getByRole('heading', { level: 3, name: /2022-spring/ }).textContent()) ?? '', /runs version 1/)
 })
