@@ -3,6 +3,7 @@ import { Accounts } from './accounts/accounts.ts'
 import { deleteExpiredSessions } from './accounts/sessions.ts'
 import { addFoundationOperations } from './api/operations.ts'
 import { ApiRegistry } from './api/registry.ts'
+import { addCatalogueOperations } from './catalogue/api.ts'
 import { Catalogue } from './catalogue/catalogue.ts'
 import { DesignVersions } from './catalogue/versions.ts'
 import type { Config } from './config.ts'
@@ -47,6 +48,7 @@ export async function createServices(options: ServiceOptions) {
     await designs.syncFromFiles({ kind: 'system', name: 'catalogue-sync' })
     const api = new ApiRegistry()
     addFoundationOperations(api, db)
+    addCatalogueOperations(api, db, catalogue, designs)
 
     const jobDefinitions = [
       ...email.jobDefinitions(),

@@ -110,3 +110,25 @@ test('tokens are created and revoked by lead-provider admins in the pages; the s
     ['api-token.created', 'api-token.revoked'],
   )
 })
+
+test('the catalogue API shows a lead provider its own designs, as the CLI does', async () => {
+  const list = (await get('/api/v1/catalogue/designs', edtToken)).json().data as { course_identifier: string; design_version: number }[]
+  assert.ok(list.some((d) => d.course_identifier === 'npq-headship' && d.design_version === 1))
+  const npqh = await get('/api/v1/catalogue/designs/npq-headship?cohort=2022-autumn', edtToken)
+  assert.equal(npqh.statusCode, 200)
+  assert.equal(npqh.json().credits_available, 237)
+  assert.equal(npqh.json().cohort.outputs[0].review_date, '2022-11-24')
+  const ucl = await get('/api/v1/catalogue/designs/npq-headship', uclToken)
+  assert.equal(ucl.json().lead_provider, 'ucl')
+  assert.equal(ucl.json().credits_available, 100)
+  assert.equal((await get('/api/v1/catalogue/designs/npq-executive-leadership', edtToken)).statusCode, 404)
+  const bad = await get('/api/v1/catalogue/designs/npq-nope?cohort=soon', edtToken)
+  assert.equal(bad.statusCode, 400)
+  assert.deepEqual(
+    bad
+      .json()
+      .error.fields.map((f: { field: string }) => f.field)
+      .sort(),
+    ['path.course_identifier', 'query.cohort'],
+  )
+})

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import type { Db } from '../db/database.ts'
-import { AppError } from '../errors.ts'
+import { AppError, type FieldError } from '../errors.ts'
 import type { Principal } from '../policy/principal.ts'
 import { authenticateApiToken } from './api-tokens.ts'
 
@@ -63,9 +63,12 @@ export class ApiRegistry {
         config: { access: 'api' },
         handler: async (req, reply) => {
           const principal = await authenticate(db, req)
-          const query = parse(op.query, req.query, 'query')
-          const params = parse(op.params, req.params, 'path')
-          const body = parse(op.body, req.body, 'body')
+          // Every problem with the path, query and body is reported together.
+          const fields: FieldError[] = []
+          const params = parse(op.params, req.params, 'path', fields)
+          const query = parse(op.query, req.query, 'query', fields)
+          const body = parse(op.body, req.body, 'body', fields)
+          if (fields.length) throw new AppError('validation-failed', 'The request is not valid', fields)
           const result = await op.handler({ principal, query, params, body, req })
           return reply.status(op.status ?? 200).send(op.response.parse(result))
         },
@@ -152,10 +155,10 @@ async function authenticate(db: Db, req: FastifyRequest): Promise<Principal & { 
   return principal
 }
 
-function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where: string): z.infer<S> {
+function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where: string, fields: FieldError[]): z.infer<S> {
   if (!schema) return undefined as z.infer<S>
   const result = schema.safeParse(value ?? {})
   if (result.success) return result.data
-  const fields = result.error.issues.map((i) => ({ field: [where, ...i.path].join('.'), message: i.message }))
-  throw new AppError('validation-failed', `The request ${where} is not valid`, fields)
+  fields.push(...result.error.issues.map((i) => ({ field: [where, ...i.path].join('.'), message: i.message })))
+  return undefined as z.infer<S>
 }
