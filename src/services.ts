@@ -4,6 +4,7 @@ import { deleteExpiredSessions } from './accounts/sessions.ts'
 import { addFoundationOperations } from './api/operations.ts'
 import { ApiRegistry } from './api/registry.ts'
 import { addCatalogueOperations } from './catalogue/api.ts'
+import { BlockWindows } from './catalogue/block-windows.ts'
 import { Catalogue } from './catalogue/catalogue.ts'
 import { DesignVersions } from './catalogue/versions.ts'
 import type { Config } from './config.ts'
@@ -46,6 +47,7 @@ export async function createServices(options: ServiceOptions) {
     const accounts = new Accounts(db, email, config)
     const designs = new DesignVersions(db, catalogue)
     await designs.syncFromFiles({ kind: 'system', name: 'catalogue-sync' })
+    const blockWindows = new BlockWindows(db, catalogue, designs)
     const api = new ApiRegistry()
     addFoundationOperations(api, db)
     addCatalogueOperations(api, db, catalogue, designs)
@@ -68,6 +70,7 @@ export async function createServices(options: ServiceOptions) {
       logger,
       catalogue,
       designs,
+      blockWindows,
       database,
       db,
       jobs,

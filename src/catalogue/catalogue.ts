@@ -46,6 +46,13 @@ export class Catalogue {
     return undefined
   }
 
+  /** When a cohort starts, by the provider's own schedule where it has one, else DfE's. */
+  cohortStartsOn(leadProvider: string, cohort: string): string | null {
+    const own = this.data.schedules.find((s) => s.leadProvider === leadProvider && s.cohort === cohort)
+    const dfe = this.data.schedules.find((s) => s.leadProvider === 'dfe' && s.cohort === cohort)
+    return own?.startsOn ?? dfe?.startsOn ?? null
+  }
+
   /** Cohorts in which a provider runs a course (its own schedule, or DfE's where it has none for the course). */
   cohortsFor(leadProvider: string, courseIdentifier: string): string[] {
     const has = (s: CohortSchedule) => s.courseGroups.some((g) => g.courses.includes(courseIdentifier))

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { z } from 'zod'
-import { forbidden, notFound } from '../errors.ts'
+import { AppError, forbidden, notFound } from '../errors.ts'
 import { can } from '../policy/policy.ts'
 import type { Principal } from '../policy/principal.ts'
 import type { Services } from '../services.ts'
@@ -14,7 +14,7 @@ import { CatalogueError, designFromYaml } from './load.ts'
 
 type Admin = { principal: Principal; leadProviders: { id: string; code: string; name: string }[] }
 
-export function registerCatalogueRoutes(app: FastifyInstance, { catalogue, designs }: Services): void {
+export function registerCatalogueRoutes(app: FastifyInstance, { catalogue, designs, blockWindows }: Services): void {
   const admin = (req: FastifyRequest, action: 'view' | 'manage-catalogue' = 'view'): Admin => {
     const p = req.principal
     if (!p || p.kind !== 'user') throw forbidden()
@@ -69,11 +69,14 @@ export function registerCatalogueRoutes(app: FastifyInstance, { catalogue, desig
       const design = await designs.design(lp.code, course.identifier, version.success ? version.data : undefined)
       if (!design) throw notFound('Design')
       const versions = await designs.versions(lp.code, course.identifier)
-      const cohorts = catalogue.cohortsFor(lp.code, course.identifier).map((cohort) => ({
-        cohort,
-        version: versions.find((v) => v.cohorts.includes(cohort))?.version ?? null,
-        schedule: catalogue.cohortOutputs(lp.code, cohort, course.identifier),
-      }))
+      const cohorts = await Promise.all(
+        catalogue.cohortsFor(lp.code, course.identifier).map(async (cohort) => ({
+          cohort,
+          version: versions.find((v) => v.cohorts.includes(cohort))?.version ?? null,
+          schedule: catalogue.cohortOutputs(lp.code, cohort, course.identifier),
+          windows: await blockWindows.forCohort(lp.code, course.identifier, cohort),
+        })),
+      )
       return reply.render('catalogue/views/design.njk', {
         title: `${course.name}: ${lp.name}`,
         lp,
@@ -169,6 +172,67 @@ export function registerCatalogueRoutes(app: FastifyInstance, { catalogue, desig
       const version = await designs.publishBlock(a.principal, lp.code, req.params.course, block.data)
       return reply.redirect(
         `/lead-provider/catalogue/${lp.code}/${req.params.course}?moved=${encodeURIComponent(`Block ${block.data} published in version ${version}. Move running cohorts to it below.`)}`,
+        303,
+      )
+    },
+  )
+
+  type WindowParams = { Params: { lp: string; course: string; cohort: string } }
+  const windowsPage = async (a: Admin, params: WindowParams['Params']) => {
+    const lp = ownLeadProvider(a, params.lp)
+    const course = findCourse(params.course)
+    if (!course) throw notFound('Course')
+    const windows = await blockWindows.forCohort(lp.code, course.identifier, params.cohort)
+    if (windows.length === 0) throw notFound('Cohort schedule')
+    return { lp, course, cohort: params.cohort, windows, title: `Block dates: ${course.shortName} ${params.cohort}` }
+  }
+
+  app.get<WindowParams>(
+    '/lead-provider/catalogue/:lp/:course/cohorts/:cohort/blocks',
+    { config: { access: 'signed-in' } },
+    async (req, reply) => {
+      const page = await windowsPage(admin(req, 'manage-catalogue'), req.params)
+      return reply.render('catalogue/views/block-windows.njk', { ...page, values: {} })
+    },
+  )
+
+  app.post<WindowParams>(
+    '/lead-provider/catalogue/:lp/:course/cohorts/:cohort/blocks',
+    { config: { access: 'signed-in' } },
+    async (req, reply) => {
+      const a = admin(req, 'manage-catalogue')
+      const page = await windowsPage(a, req.params)
+      const body = (req.body ?? {}) as Record<string, string>
+      const isoDate = /^\d{4}-\d{2}-\d{2}$/
+      const fieldErrors = page.windows.flatMap((w) =>
+        (['goesLiveOn', 'completesBy'] as const)
+          .filter((f) => !isoDate.test(String(body[`${f}-${w.block}`] ?? '')) || Number.isNaN(Date.parse(String(body[`${f}-${w.block}`]))))
+          .map((f) => ({
+            field: `${f}-${w.block}`,
+            message: `Enter a real date for block ${w.block} (${f === 'goesLiveOn' ? 'goes live' : 'due by'})`,
+          })),
+      )
+      const again = (errors: ReturnType<typeof formErrors>) =>
+        reply.render('catalogue/views/block-windows.njk', { ...page, values: body, ...errors }, 400)
+      if (fieldErrors.length) return again(formErrors(fieldErrors))
+      try {
+        await blockWindows.set(
+          a.principal,
+          page.lp.code,
+          page.course.identifier,
+          page.cohort,
+          page.windows.map((w) => ({
+            block: w.block,
+            goesLiveOn: body[`goesLiveOn-${w.block}`]!,
+            completesBy: body[`completesBy-${w.block}`]!,
+          })),
+        )
+      } catch (error) {
+        if (error instanceof AppError && error.fieldErrors.length) return again(formErrors(error.fieldErrors))
+        throw error
+      }
+      return reply.redirect(
+        `/lead-provider/catalogue/${page.lp.code}/${page.course.identifier}?moved=${encodeURIComponent(`Block dates for ${page.cohort} saved`)}`,
         303,
       )
     },

@@ -151,6 +151,17 @@ export interface CohortDesignsTable {
   bound_by: string | null
 }
 
+export interface BlockWindowsTable {
+  lead_provider: string
+  course_identifier: string
+  cohort: string
+  block: number
+  goes_live_on: string
+  completes_by: string
+  updated_by: string | null
+  updated_at: Timestamp
+}
+
 export interface Schema {
   organisations: OrganisationsTable
   delivery_partnerships: DeliveryPartnershipsTable
@@ -166,6 +177,7 @@ export interface Schema {
   enrolments: EnrolmentsTable
   design_versions: DesignVersionsTable
   cohort_designs: CohortDesignsTable
+  block_windows: BlockWindowsTable
 }
 
 export type User = Selectable<UsersTable>

@@ -95,3 +95,25 @@ test('publishing a provisional block makes a new version; a running cohort moves
   assert.match((await page.locator('.govuk-summary-list').textContent()) ?? '', /80 credits/)
   assert.match((await page.getByRole('heading', { level: 3, name: /2022-spring/ }).textContent()) ?? '', /runs version 1/)
 })
+
+test('block dates: derived defaults, and an admin changes them with clear errors for bad dates', async () => {
+  const page = await (await h.browser.newContext()).newPage()
+  await signIn(page, h.baseUrl, 'lead-provider-admin@demo.test')
+  await page.goto(`${h.baseUrl}/lead-provider/catalogue/edt/npq-headship`)
+  const dates = page.getByRole('table', { name: 'Block dates' }).nth(2) // 2022-autumn, the third cohort listed
+  assert.match((await dates.textContent()) ?? '', /Block 1\s*1 October 2022/)
+  await page.getByRole('link', { name: 'Change block dates for 2022-autumn' }).click()
+  await expectAccessible(page)
+
+  await page.locator('#completesBy-2').fill('2020-01-01')
+  await page.getByRole('button', { name: 'Save block dates' }).click()
+  assert.match(await page.title(), /^Error: /)
+  assert.match((await page.locator('.govuk-error-summary').textContent()) ?? '', /Block 2 must be due on or after the day it goes live/)
+  await expectAccessible(page)
+
+  await page.locator('#completesBy-2').fill('2023-06-30')
+  await page.getByRole('button', { name: 'Save block dates' }).click()
+  assert.match((await page.locator('.govuk-notification-banner').textContent()) ?? '', /Block dates for 2022-autumn saved/)
+  const saved = page.getByRole('table', { name: 'Block dates' }).nth(2)
+  assert.match((await saved.getByRole('row', { name: /Block 2/ }).textContent()) ?? '', /30 June 2023\s*An admin/)
+})
