@@ -4,6 +4,7 @@ import { registerApiTokenRoutes } from './api/token-routes.ts'
 import { registerCatalogueRoutes } from './catalogue/routes.ts'
 import { registerDevEmailRoutes } from './email/dev-routes.ts'
 import { registerHomeRoutes } from './home/routes.ts'
+import { registerLearningRoutes } from './learning/routes.ts'
 import { registerOrganisationRoutes } from './organisations/routes.ts'
 import type { Services } from './services.ts'
 import { createApp } from './web/app.ts'
@@ -18,6 +19,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   registerOrganisationRoutes(app, services)
   registerApiTokenRoutes(app, services)
   registerCatalogueRoutes(app, services)
+  registerLearningRoutes(app, services)
   registerDevEmailRoutes(app, services)
   services.api.register(app, services.db)
   return app
