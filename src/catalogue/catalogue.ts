@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { findCourse } from './courses.ts'
+import { declarationTypesOfGroup, findCourse } from './courses.ts'
 import { loadCatalogue, type CatalogueData, type CohortSchedule, type Design, type OutputDates, type Policy } from './load.ts'
 
 export const catalogueRoot = path.resolve(import.meta.dirname, '../../catalogue')
@@ -13,7 +13,7 @@ export class Catalogue {
     this.data = data
   }
 
-  static load(root = catalogueRoot): Catalogue {
+  static load(root = process.env.NPQ_CATALOGUE_DIR ?? catalogueRoot): Catalogue {
     return new Catalogue(loadCatalogue(root))
   }
 
@@ -40,7 +40,11 @@ export class Catalogue {
       const schedule = this.data.schedules.find((s) => s.leadProvider === owner && s.cohort === cohort)
       const group = schedule?.courseGroups.find((g) => g.courses.includes(courseIdentifier))
       if (schedule && group) {
-        return { cohort, selfReporting: owner === leadProvider && schedule.selfReporting, scheduleOwner: owner, outputs: group.outputs }
+        // The platform declares its course group's outputs: DfE's EHCO schedules list four declaration
+        // types, seed 004 pays three (started, retained-1, completed).
+        const types = declarationTypesOfGroup[findCourse(courseIdentifier)!.group]
+        const outputs = group.outputs.filter((o) => types.includes(o.declarationType))
+        return { cohort, selfReporting: owner === leadProvider && schedule.selfReporting, scheduleOwner: owner, outputs }
       }
     }
     return undefined

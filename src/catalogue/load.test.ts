@@ -144,3 +144,23 @@ components:
   assert.ok(problems.some((p) => p.file.endsWith('policies/edt.yaml') && p.line === 3))
   fs.rmSync(root, { recursive: true, force: true })
 })
+
+test('EHCO declares seed 004’s three outputs, even where DfE’s schedule lists four', async () => {
+  const { Catalogue } = await import('./catalogue.ts')
+  const catalogue = new Catalogue(loadCatalogue(shipped))
+  const ehco = catalogue.cohortOutputs('ambition', '2023-autumn', 'npq-early-headship-coaching-offer')
+  assert.deepEqual(
+    ehco?.outputs.map((o) => o.declarationType),
+    ['started', 'retained-1', 'completed'],
+  )
+})
+
+test('the provider policies differ where the handbooks do', () => {
+  const { policies } = loadCatalogue(shipped)
+  const policy = (lp: string) => policies.find((p) => p.lead_provider === lp)!
+  assert.equal(policy('ambition').assessment.attempts, 2)
+  assert.equal(policy('ambition').removal_sign_off, 'delivery-partner')
+  assert.equal(policy('edt').removal_sign_off, 'delivery-partner-and-lead-provider')
+  assert.deepEqual(policy('ucl').meetings_required, { specialist: 3, leadership: 4, ehco: 0 })
+  assert.equal(policy('edt').meetings_required.leadership, 0)
+})

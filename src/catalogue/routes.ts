@@ -41,6 +41,7 @@ export function registerCatalogueRoutes(app: FastifyInstance, { catalogue, desig
     const providers = await Promise.all(
       a.leadProviders.map(async (lp) => ({
         ...lp,
+        policy: catalogue.policy(lp.code) ?? null,
         courses: await Promise.all(
           courses.map(async (c) => {
             const design = await designs.design(lp.code, c.identifier)

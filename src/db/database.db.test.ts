@@ -101,3 +101,23 @@ test('a lock left by a process that died does not block the next start', { skip:
   await db.close()
   fs.rmSync(dir, { recursive: true, force: true })
 })
+
+test('the platform does not start on a catalogue with problems', async () => {
+  const { createServices } = await import('../services.ts')
+  const { testConfig } = await import('../test-support/services.ts')
+  const { CatalogueError } = await import('../catalogue/load.ts')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'npq-bad-catalogue-'))
+  fs.mkdirSync(path.join(dir, 'designs/edt'), { recursive: true })
+  fs.writeFileSync(path.join(dir, 'designs/edt/npq-headship.yaml'), 'lead_provider: edt\ncourse_identifier: npq-headship\nstyle: credits\n')
+  process.env.NPQ_CATALOGUE_DIR = dir
+  try {
+    await assert.rejects(createServices({ config: testConfig(), owner: 'server', work: false, dataDir: 'memory://' }), (error: unknown) => {
+      assert.ok(error instanceof CatalogueError)
+      assert.match(error.message, /npq-headship\.yaml:1: source: /)
+      return true
+    })
+  } finally {
+    delete process.env.NPQ_CATALOGUE_DIR
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
