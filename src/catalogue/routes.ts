@@ -90,6 +90,15 @@ export function registerCatalogueRoutes(app: FastifyInstance, { catalogue, desig
     },
   )
 
+  /** The admin, their lead provider and the course of a page that changes a design. */
+  const designToManage = (req: FastifyRequest, params: { lp: string; course: string }) => {
+    const a = admin(req, 'manage-catalogue')
+    const lp = ownLeadProvider(a, params.lp)
+    const course = findCourse(params.course)
+    if (!course) throw notFound('Course')
+    return { a, lp, course }
+  }
+
   /** A starting point for a course the sources give no design for, in the provider's own style. */
   const skeleton = (lpCode: string, courseIdentifier: string, shortName: string) => {
     const style = catalogue.designs().find((d) => d.leadProvider === lpCode)?.style ?? 'credits'
@@ -121,10 +130,7 @@ export function registerCatalogueRoutes(app: FastifyInstance, { catalogue, desig
     '/lead-provider/catalogue/:lp/:course/edit',
     { config: { access: 'signed-in' } },
     async (req, reply) => {
-      const a = admin(req, 'manage-catalogue')
-      const lp = ownLeadProvider(a, req.params.lp)
-      const course = findCourse(req.params.course)
-      if (!course) throw notFound('Course')
+      const { lp, course } = designToManage(req, req.params)
       const latest = await designs.design(lp.code, course.identifier)
       const text = latest ? stringify(latest.content, { lineWidth: 0 }) : skeleton(lp.code, course.identifier, course.shortName)
       return reply.render('catalogue/views/edit.njk', editPage(lp, course, text, { isNew: !latest }))
@@ -135,10 +141,7 @@ export function registerCatalogueRoutes(app: FastifyInstance, { catalogue, desig
     '/lead-provider/catalogue/:lp/:course/edit',
     { config: { access: 'signed-in' } },
     async (req, reply) => {
-      const a = admin(req, 'manage-catalogue')
-      const lp = ownLeadProvider(a, req.params.lp)
-      const course = findCourse(req.params.course)
-      if (!course) throw notFound('Course')
+      const { a, lp, course } = designToManage(req, req.params)
       const body = (req.body ?? {}) as { design?: string; note?: string }
       const text = String(body.design ?? '')
       const note =

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import { sql } from 'kysely'
 import { recordAudit } from '../audit/audit.ts'
-import type { Db } from '../db/database.ts'
+import type { Db, Trx } from '../db/database.ts'
 import { AppError, notFound } from '../errors.ts'
 import type { Principal } from '../policy/principal.ts'
 import type { Catalogue } from './catalogue.ts'
@@ -37,6 +37,16 @@ export function contentHash(content: unknown): string {
     .digest('hex')
 }
 
+async function nextVersion(trx: Trx, leadProvider: string, courseIdentifier: string): Promise<number> {
+  const last = await trx
+    .selectFrom('design_versions')
+    .select(sql<number>`coalesce(max(version), 0)`.as('version'))
+    .where('lead_provider', '=', leadProvider)
+    .where('course_identifier', '=', courseIdentifier)
+    .executeTakeFirstOrThrow()
+  return Number(last.version) + 1
+}
+
 export class DesignVersions {
   private readonly db: Db
   private readonly catalogue: Catalogue
@@ -66,18 +76,12 @@ export class DesignVersions {
           .executeTakeFirst()
         let latestId = latest?.id
         if (!latest || latest.content_hash !== hash) {
-          const last = await trx
-            .selectFrom('design_versions')
-            .select(sql<number>`coalesce(max(version), 0)`.as('version'))
-            .where('lead_provider', '=', design.leadProvider)
-            .where('course_identifier', '=', design.courseIdentifier)
-            .executeTakeFirstOrThrow()
           const row = await trx
             .insertInto('design_versions')
             .values({
               lead_provider: design.leadProvider,
               course_identifier: design.courseIdentifier,
-              version: Number(last.version) + 1,
+              version: await nextVersion(trx, design.leadProvider, design.courseIdentifier),
               content: JSON.stringify(design.content),
               content_hash: hash,
               origin: 'file',
@@ -165,13 +169,7 @@ export class DesignVersions {
   async createVersion(by: Principal, design: Design, note: string): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(hashtext('npq-design-sync'))`.execute(trx)
-      const last = await trx
-        .selectFrom('design_versions')
-        .select(sql<number>`coalesce(max(version), 0)`.as('version'))
-        .where('lead_provider', '=', design.leadProvider)
-        .where('course_identifier', '=', design.courseIdentifier)
-        .executeTakeFirstOrThrow()
-      const version = Number(last.version) + 1
+      const version = await nextVersion(trx, design.leadProvider, design.courseIdentifier)
       const row = await trx
         .insertInto('design_versions')
         .values({
