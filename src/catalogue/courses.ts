@@ -1,4 +1,10 @@
-// The eleven DfE NPQ courses (DOMAIN.md "Courses"). Course groups decide the outputs declared.
+import fs from 'node:fs'
+import path from 'node:path'
+import { parse } from 'yaml'
+import { z } from 'zod'
+
+// The eleven DfE NPQ courses and the outputs each course group declares, from catalogue/courses.yaml.
+// Read once when first imported: everything else in the catalogue is checked against this list.
 
 export type CourseGroup = 'leadership' | 'specialist' | 'ehco'
 export type DeclarationType = 'started' | 'retained-1' | 'retained-2' | 'completed'
@@ -11,56 +17,42 @@ export type Course = {
   months: number
 }
 
-export const courses: readonly Course[] = [
-  { identifier: 'npq-senior-leadership', name: 'NPQ for Senior Leadership', shortName: 'NPQSL', group: 'leadership', months: 18 },
-  { identifier: 'npq-headship', name: 'NPQ for Headship', shortName: 'NPQH', group: 'leadership', months: 18 },
-  { identifier: 'npq-executive-leadership', name: 'NPQ for Executive Leadership', shortName: 'NPQEL', group: 'leadership', months: 18 },
-  {
-    identifier: 'npq-early-years-leadership',
-    name: 'NPQ for Early Years Leadership',
-    shortName: 'NPQEYL',
-    group: 'leadership',
-    months: 18,
-  },
-  {
-    identifier: 'npq-senco',
-    name: 'NPQ for Special Educational Needs Co-ordinators',
-    shortName: 'NPQSENCO',
-    group: 'leadership',
-    months: 18,
-  },
-  { identifier: 'npq-leading-teaching', name: 'NPQ for Leading Teaching', shortName: 'NPQLT', group: 'specialist', months: 12 },
-  {
-    identifier: 'npq-leading-teaching-development',
-    name: 'NPQ for Leading Teacher Development',
-    shortName: 'NPQLTD',
-    group: 'specialist',
-    months: 12,
-  },
-  {
-    identifier: 'npq-leading-behaviour-culture',
-    name: 'NPQ for Leading Behaviour and Culture',
-    shortName: 'NPQLBC',
-    group: 'specialist',
-    months: 12,
-  },
-  { identifier: 'npq-leading-literacy', name: 'NPQ for Leading Literacy', shortName: 'NPQLL', group: 'specialist', months: 12 },
-  {
-    identifier: 'npq-leading-primary-mathematics',
-    name: 'NPQ for Leading Primary Mathematics',
-    shortName: 'NPQLPM',
-    group: 'specialist',
-    months: 12,
-  },
-  // 12 months per seed 003 (seed 001 lists it with the 18-month leadership NPQs); no summative assessment.
-  { identifier: 'npq-early-headship-coaching-offer', name: 'Early Headship Coaching Offer', shortName: 'EHCO', group: 'ehco', months: 12 },
-]
+const declarationType = z.enum(['started', 'retained-1', 'retained-2', 'completed'])
+const coursesFile = z.strictObject({
+  declaration_types: z.strictObject({
+    leadership: z.array(declarationType),
+    specialist: z.array(declarationType),
+    ehco: z.array(declarationType),
+  }),
+  courses: z
+    .array(
+      z.strictObject({
+        identifier: z.string().regex(/^npq-[a-z-]+$/),
+        name: z.string().min(1),
+        short_name: z.string().regex(/^[A-Z]+$/),
+        group: z.enum(['leadership', 'specialist', 'ehco']),
+        months: z.number().int().positive(),
+        source: z.string().min(1),
+      }),
+    )
+    .min(1),
+})
 
-export const declarationTypesOfGroup: Record<CourseGroup, readonly DeclarationType[]> = {
-  leadership: ['started', 'retained-1', 'retained-2', 'completed'],
-  specialist: ['started', 'retained-1', 'completed'],
-  ehco: ['started', 'retained-1', 'completed'],
+const file = path.resolve(import.meta.dirname, '../../catalogue/courses.yaml')
+const parsed = coursesFile.safeParse(parse(fs.readFileSync(file, 'utf8')))
+if (!parsed.success) {
+  throw new Error(`catalogue/courses.yaml: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
 }
+
+export const courses: readonly Course[] = parsed.data.courses.map((c) => ({
+  identifier: c.identifier,
+  name: c.name,
+  shortName: c.short_name,
+  group: c.group,
+  months: c.months,
+}))
+
+export const declarationTypesOfGroup: Record<CourseGroup, readonly DeclarationType[]> = parsed.data.declaration_types
 
 const byIdentifier = new Map(courses.map((c) => [c.identifier, c]))
 
