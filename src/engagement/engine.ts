@@ -120,7 +120,7 @@ function weighted(design: Design, evidence: Evidence[], asOf: string): Engagemen
     const required = component.activities.length
     const done = new Map<string, string>()
     for (const activity of component.activities) {
-      let on: string | null = null
+      let on: string | null
       if (component.block === 'MEETING') {
         const number = Number(activity.code.split('-').at(-1))
         on = signedLogs(evidence, asOf).find((log) => log.meetingNumber === number)?.on ?? null
