@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { catalogueRoot } from '../catalogue/catalogue.ts'
 import { designFromContent, loadCatalogue, type Design } from '../catalogue/load.ts'
-import { engagementAsOf, roundPercent, type Evidence } from './engine.ts'
+import { declarationCredits, engagementAsOf, roundPercent, type Evidence } from './engine.ts'
 
 const { designs } = loadCatalogue(catalogueRoot)
 const design = (lp: string, course: string) => designs.find((d) => d.leadProvider === lp && d.courseIdentifier === course)!
@@ -177,4 +177,18 @@ test('rounding is half-up to one decimal place', () => {
   assert.equal(roundPercent(66.65), 66.7)
   assert.equal(roundPercent(89.94999), 89.9)
   assert.equal(roundPercent(100), 100)
+})
+
+test('declaration figures: credits earned after the previous point, up to the as-of date, and cumulative', () => {
+  const npqltd = design('edt', 'npq-leading-teaching-development')
+  const evidence = [
+    done('NPQLTD-B1-DIAGNOSTIC', '2022-11-24'),
+    done('NPQLTD-B1-VIDEO', '2022-11-25'),
+    register('NPQLTD-B1-F2F', '2023-06-22'),
+    done('NPQLTD-B1-S1.1a', '2023-06-23'),
+  ]
+  const asOf = engagementAsOf(npqltd, evidence, '2023-06-22', { selfReporting: false })
+  // After the end of 24 November 2022 (the started review date), up to the end of 22 June 2023.
+  assert.deepEqual(declarationCredits(asOf, '2022-11-24'), { creditsInPeriod: 1 + 15, cumulativeCredits: 2 + 1 + 15 })
+  assert.deepEqual(declarationCredits(asOf, null), { creditsInPeriod: 18, cumulativeCredits: 18 })
 })

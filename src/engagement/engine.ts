@@ -201,3 +201,13 @@ function summary(creditsEarned: number, creditsAvailable: number, blocks: BlockE
     earned: earned.sort((a, b) => a.on.localeCompare(b.on) || a.code.localeCompare(b.code)),
   }
 }
+
+/**
+ * The Declaration report's figures: credits earned after `from` (the previous declaration point) up
+ * to the engagement's as-of date, and cumulatively ("between A and B" = after the end of day A, up to
+ * the end of day B).
+ */
+export function declarationCredits(engagement: Engagement, from: string | null): { creditsInPeriod: number; cumulativeCredits: number } {
+  const inPeriod = engagement.earned.filter((e) => from === null || e.on > from).reduce((n, e) => n + e.credits, 0)
+  return { creditsInPeriod: inPeriod, cumulativeCredits: engagement.creditsEarned }
+}
