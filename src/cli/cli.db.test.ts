@@ -165,3 +165,25 @@ test('catalogue list and show print the designs in the form of INTERFACES.md', (
   assert.match(bad.stderr, /Unknown course "npq-nope" \(--course\)/)
   assert.equal(npq(['catalogue', 'show', '--course', 'npq-headship']).code, 2)
 })
+
+test('import: a good file prints a summary; a bad one lists file:line:column problems, exits 1 and imports nothing', () => {
+  const partners = path.join(dir, 'partners.csv')
+  fs.writeFileSync(partners, 'delivery_partner_id,name,lead_provider\nharbour-tsh,Harbour Teaching School Hub,edt\n')
+  const ok = npq(['import', 'delivery-partners', partners, '--quiet'])
+  assert.equal(ok.code, 0, ok.stderr)
+  assert.deepEqual(JSON.parse(ok.stdout), { kind: 'delivery-partners', rows: 1, created: 1, updated: 0, unchanged: 0 })
+
+  const bad = path.join(dir, 'bad.csv')
+  fs.writeFileSync(bad, 'delivery_partner_id,name,lead_provider\nharbour tsh,Harbour,edt\nnew-tsh,New,nobody\n')
+  const failed = npq(['import', 'delivery-partners', bad])
+  assert.equal(failed.code, 1)
+  assert.equal(failed.stdout, '')
+  assert.match(failed.stderr, new RegExp(`${bad}:2:1 \\(delivery_partner_id\\): must be letters`))
+  assert.match(failed.stderr, new RegExp(`${bad}:3:3 \\(lead_provider\\): unknown lead provider "nobody"`))
+  assert.match(failed.stderr, /nothing was imported/)
+  const again = npq(['import', 'delivery-partners', partners, '--quiet'])
+  assert.deepEqual(JSON.parse(again.stdout), { kind: 'delivery-partners', rows: 1, created: 0, updated: 0, unchanged: 1 })
+
+  assert.equal(npq(['import', 'delivery-partners', path.join(dir, 'missing.csv')]).code, 1)
+  assert.equal(npq(['import', 'attendance', partners]).code, 2) // a kind that arrives with a later capability
+})

@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import pino from 'pino'
 import { Command, CommanderError, Option } from 'commander'
 import { createApiToken } from '../api/api-tokens.ts'
@@ -8,6 +9,9 @@ import { ConfigError, loadConfig } from '../config.ts'
 import { DatabaseInUseError } from '../db/database.ts'
 import { loadDemoData } from '../demo/demo.ts'
 import { AppError } from '../errors.ts'
+import { formatProblem } from '../imports/csv.ts'
+import { ImportError, importFile } from '../imports/import-file.ts'
+import { importers } from '../imports/importers.ts'
 import { createLogger } from '../logging.ts'
 import { findOrganisation } from '../organisations/organisations.ts'
 import type { Principal } from '../policy/principal.ts'
@@ -118,6 +122,8 @@ export function buildProgram(): Command {
 
   // The public command structure of INTERFACES.md. Each capability registers its kinds and reports
   // as it arrives; until then the command says plainly that the kind is not available yet.
+  // The public command structure of INTERFACES.md. Each capability registers its kinds and reports
+  // as it arrives; until then the command says plainly that the kind is not available yet.
   const importKinds = [
     'delivery-partners',
     'participants',
@@ -135,9 +141,29 @@ export function buildProgram(): Command {
     .argument('<kind>', 'what the file holds')
     .argument('<file>', 'CSV file with a header row')
     .option('--quiet', 'no progress output')
-    .action((kind: string) => {
+    .action(async (kind: string, file: string, options: { quiet?: boolean }) => {
       if (!importKinds.includes(kind)) throw new UsageError(`Unknown import kind "${kind}". Kinds: ${importKinds.join(', ')}`)
-      throw new UsageError(`npq import ${kind} is not available in this version of the platform yet`)
+      const importer = importers[kind]
+      if (!importer) throw new UsageError(`npq import ${kind} is not available in this version of the platform yet`)
+      let text: string
+      try {
+        text = fs.readFileSync(file, 'utf8')
+      } catch {
+        throw new InputError(`cannot read ${file}`)
+      }
+      const progress = progressReporter(options.quiet)
+      await withServices(async (services) => {
+        progress(`import ${kind}: ${file}`)
+        try {
+          const result = await importFile(services, importer, text, cli)
+          progress(`import ${kind}: done`)
+          print(result)
+        } catch (error) {
+          if (!(error instanceof ImportError)) throw error
+          for (const p of error.problems) process.stderr.write(`${formatProblem(file, p)}\n`)
+          throw new InputError(error.message)
+        }
+      })
     })
 
   const reportNames = ['engagement', 'declaration', 'outputs', 'escalations']

@@ -1,0 +1,72 @@
+import type { z } from 'zod'
+import type { Trx } from '../db/database.ts'
+import type { Principal } from '../policy/principal.ts'
+import type { Services } from '../services.ts'
+import { readCsv, type CsvRow, type ImportProblem } from './csv.ts'
+
+// The import pipeline: read and check every row, then apply the whole file in one transaction. Any
+// problem, in any row, means nothing is written; importing the same file twice changes nothing.
+
+export type ImportCounts = { created: number; updated: number; unchanged: number }
+
+export type Importer<S extends z.ZodType> = {
+  kind: string
+  required: readonly string[]
+  optional: readonly string[]
+  row: S
+  /** Applies the checked rows; problems it finds (unknown references, conflicts) stop the import. */
+  apply(trx: Trx, rows: { line: number; row: CsvRow; value: z.infer<S> }[], context: ImportContext): Promise<ImportCounts>
+}
+
+export type ImportContext = {
+  services: Services
+  by: Principal
+  problem: (row: CsvRow, column: string | null, message: string) => void
+}
+
+export class ImportError extends Error {
+  readonly problems: ImportProblem[]
+  constructor(problems: ImportProblem[]) {
+    super(`${problems.length} problem${problems.length === 1 ? '' : 's'} in the file; nothing was imported`)
+    this.problems = problems
+  }
+}
+
+export type ImportResult = ImportCounts & { kind: string; rows: number }
+
+export async function importFile<S extends z.ZodType>(
+  services: Services,
+  importer: Importer<S>,
+  text: string,
+  by: Principal,
+): Promise<ImportResult> {
+  const { rows, problems } = readCsv(text, importer)
+  const checked: { line: number; row: CsvRow; value: z.infer<S> }[] = []
+  for (const row of rows) {
+    const parsed = importer.row.safeParse(row.values)
+    if (parsed.success) {
+      checked.push({ line: row.line, row, value: parsed.data })
+      continue
+    }
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? '')
+      problems.push({ line: row.line, column: name ? row.columnOf(name) : null, columnName: name || null, message: issue.message })
+    }
+  }
+  // The well-formed rows are applied even when others are not, so that every problem is reported in
+  // one go; any problem rolls the whole file back.
+  const counts = await services.db.transaction().execute(async (trx) => {
+    const found: ImportProblem[] = []
+    const context: ImportContext = {
+      services,
+      by,
+      problem: (row, column, message) =>
+        found.push({ line: row.line, column: column ? row.columnOf(column) : null, columnName: column, message }),
+    }
+    const result = await importer.apply(trx, checked, context)
+    const all = [...problems, ...found].sort((a, b) => a.line - b.line || (a.column ?? 0) - (b.column ?? 0))
+    if (all.length) throw new ImportError(all)
+    return result
+  })
+  return { kind: importer.kind, rows: checked.length, ...counts }
+}

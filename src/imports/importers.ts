@@ -1,0 +1,10 @@
+import type { z } from 'zod'
+import { deliveryPartnersImporter } from './delivery-partners.ts'
+import type { Importer } from './import-file.ts'
+import { participantsImporter } from './participants.ts'
+
+/** The import kinds of ../shared/INTERFACES.md that this version handles, in dependency order. */
+export const importers: Record<string, Importer<z.ZodType>> = {
+  'delivery-partners': deliveryPartnersImporter as Importer<z.ZodType>,
+  participants: participantsImporter as unknown as Importer<z.ZodType>,
+}
