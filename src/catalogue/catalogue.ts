@@ -65,6 +65,13 @@ export class Catalogue {
     return [...own, ...dfe].map((s) => s.cohort).sort()
   }
 
+  /** A provider's own cohort schedules, or DfE's where it has none (for the cohorts page). */
+  schedulesFor(leadProvider: string): CohortSchedule[] {
+    const own = this.data.schedules.filter((s) => s.leadProvider === leadProvider)
+    const dfe = this.data.schedules.filter((s) => s.leadProvider === 'dfe' && !own.some((o) => o.cohort === s.cohort))
+    return [...own, ...dfe].sort((a, b) => a.cohort.localeCompare(b.cohort))
+  }
+
   isKnownCourse(courseIdentifier: string): boolean {
     return findCourse(courseIdentifier) !== undefined
   }

@@ -58,6 +58,23 @@ export function registerCatalogueRoutes(app: FastifyInstance, { catalogue, desig
     return reply.render('catalogue/views/catalogue.njk', { title: 'Catalogue', providers })
   })
 
+  app.get('/lead-provider/catalogue/cohorts', { config: { access: 'signed-in' } }, async (req, reply) => {
+    const a = admin(req)
+    const providers = a.leadProviders.map((lp) => ({
+      ...lp,
+      cohorts: catalogue.schedulesFor(lp.code).map((s) => ({
+        ...s,
+        courseGroups: s.courseGroups.map((g) => ({
+          ...g,
+          courseNames: g.courses.map((c) => findCourse(c)?.shortName ?? c).join(', '),
+          // The outputs the platform declares for the group (DfE's EHCO schedules list one more).
+          outputs: g.outputs.filter((o) => declarationTypesOfGroup[g.courseGroup].includes(o.declarationType)),
+        })),
+      })),
+    }))
+    return reply.render('catalogue/views/cohorts.njk', { title: 'Cohorts and schedules', providers })
+  })
+
   app.get<{ Params: { lp: string; course: string }; Querystring: { version?: string } }>(
     '/lead-provider/catalogue/:lp/:course',
     { config: { access: 'signed-in' } },

@@ -117,3 +117,18 @@ test('block dates: derived defaults, and an admin changes them with clear errors
   const saved = page.getByRole('table', { name: 'Block dates' }).nth(2)
   assert.match((await saved.getByRole('row', { name: /Block 2/ }).textContent()) ?? '', /30 June 2023\s*An admin/)
 })
+
+test('cohorts and schedules: every cohort with its output dates, the provider’s own where it has them', async () => {
+  const page = await (await h.browser.newContext()).newPage()
+  await signIn(page, h.baseUrl, 'lead-provider-admin@demo.test')
+  await page.goto(`${h.baseUrl}/lead-provider/catalogue`)
+  await page.getByRole('link', { name: /Cohorts and schedules/ }).click()
+  await expectAccessible(page)
+  const cohort3 = page.getByRole('table', { name: /^2022-autumn leadership: NPQSL, NPQH, NPQEYL/ })
+  assert.match((await cohort3.textContent()) ?? '', /retained-2\s*24 January 2024\s*24 February 2024\s*24 March 2024\s*25%/)
+  assert.match(
+    (await page.getByRole('heading', { level: 3, name: /2021-autumn/ }).textContent()) ?? '',
+    /Cohort 1 \(November 2021\)[\s\S]*self-reporting[\s\S]*your schedule/,
+  )
+  assert.match((await page.getByRole('heading', { level: 3, name: /2023-autumn/ }).textContent()) ?? '', /DfE schedule/)
+})
