@@ -131,8 +131,15 @@ export class DesignVersions {
   }
 
   /** The version a cohort runs. */
-  async designForCohort(leadProvider: string, courseIdentifier: string, cohort: string): Promise<Design | undefined> {
-    const row = await this.db
+  async designForCohort(
+    leadProvider: string,
+    courseIdentifier: string,
+    cohort: string,
+    db: Db | Trx = this.db,
+  ): Promise<Design | undefined> {
+    // Inside a transaction pass it in: on the embedded database a query through the pool would wait
+    // for the transaction to end.
+    const row = await db
       .selectFrom('cohort_designs as c')
       .innerJoin('design_versions as v', 'v.id', 'c.design_version_id')
       .select(['v.version', 'v.content'])

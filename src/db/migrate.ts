@@ -3,12 +3,14 @@ import type { Db } from './database.ts'
 import * as foundation from './migrations/0001_foundation.ts'
 import * as designVersions from './migrations/0002_design_versions.ts'
 import * as blockWindows from './migrations/0003_block_windows.ts'
+import * as learningRecords from './migrations/0004_learning_records.ts'
 
 // Versioned migrations, in order. A new migration is a new file here; an applied one is never edited.
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
   '0002_design_versions': designVersions,
   '0003_block_windows': blockWindows,
+  '0004_learning_records': learningRecords,
 }
 
 export async function migrateToLatest(db: Db): Promise<MigrationResult[]> {

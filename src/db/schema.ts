@@ -162,6 +162,21 @@ export interface BlockWindowsTable {
   updated_at: Timestamp
 }
 
+export interface LearningRecordsTable {
+  id: Generated<string>
+  participant_id: string
+  course_identifier: string
+  activity_code: string
+  occurred_at: Date | string
+  evidence_on: string
+  source: 'automatic' | 'self-report'
+  progress_percent: ColumnType<string | null, number | null | undefined, number | null>
+  client_event_id: string | null
+  supersedes: string | null
+  recorded_by: string | null
+  recorded_at: Timestamp
+}
+
 export interface Schema {
   organisations: OrganisationsTable
   delivery_partnerships: DeliveryPartnershipsTable
@@ -178,6 +193,7 @@ export interface Schema {
   design_versions: DesignVersionsTable
   cohort_designs: CohortDesignsTable
   block_windows: BlockWindowsTable
+  learning_records: LearningRecordsTable
 }
 
 export type User = Selectable<UsersTable>

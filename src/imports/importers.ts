@@ -1,4 +1,5 @@
 import type { z } from 'zod'
+import { activityImporter } from './activity.ts'
 import { deliveryPartnersImporter } from './delivery-partners.ts'
 import type { Importer } from './import-file.ts'
 import { participantsImporter } from './participants.ts'
@@ -7,4 +8,5 @@ import { participantsImporter } from './participants.ts'
 export const importers: Record<string, Importer<z.ZodType>> = {
   'delivery-partners': deliveryPartnersImporter as Importer<z.ZodType>,
   participants: participantsImporter as unknown as Importer<z.ZodType>,
+  activity: activityImporter as unknown as Importer<z.ZodType>,
 }

@@ -6,6 +6,7 @@ import { formatProblem } from './csv.ts'
 import { deliveryPartnersImporter } from './delivery-partners.ts'
 import { ImportError, importFile } from './import-file.ts'
 import { participantsImporter } from './participants.ts'
+import { activityImporter } from './activity.ts'
 
 const by = { kind: 'system', name: 'test' } as const
 let services: TestServices
@@ -128,4 +129,60 @@ test('the header must name known columns, each once, and every required one', as
   assert.deepEqual(await problemsOf(importFile(services, deliveryPartnersImporter, '', by)), [
     'f.csv:1: the file is empty: a header row is required',
   ])
+})
+
+test('activity: learning records are imported once; the same file again changes nothing', async () => {
+  const file = [
+    'participant_id,activity_code,occurred_at,source,progress_percent',
+    '0b9f9a3e-6c1e-4a53-8a59-2f3c1d4e5f60,NPQH-B1-DIAGNOSTIC,2022-11-20T09:15:00Z,automatic,',
+    '0b9f9a3e-6c1e-4a53-8a59-2f3c1d4e5f60,NPQH-B1-VIDEO,2022-11-20T23:30:00-01:00,automatic,95',
+  ].join('\n')
+  assert.deepEqual(await importFile(services, activityImporter, file, by), {
+    kind: 'activity',
+    rows: 2,
+    created: 2,
+    updated: 0,
+    unchanged: 0,
+  })
+  assert.deepEqual(await importFile(services, activityImporter, file, by), {
+    kind: 'activity',
+    rows: 2,
+    created: 0,
+    updated: 0,
+    unchanged: 2,
+  })
+  const video = await services.db
+    .selectFrom('learning_records')
+    .selectAll()
+    .where('activity_code', '=', 'NPQH-B1-VIDEO')
+    .executeTakeFirstOrThrow()
+  assert.equal(video.evidence_on, '2022-11-21') // 00:30 on 21 November in London
+  assert.equal(Number(video.progress_percent), 95)
+  await assert.rejects(services.db.updateTable('learning_records').set({ source: 'self-report' }).execute(), /append-only/)
+})
+
+test('activity: unknown codes and participants, events, self-reports without self-reporting, the future and bad percentages are refused', async () => {
+  const before = await services.db.selectFrom('learning_records').select('id').execute()
+  const future = new Date(Date.now() + 86_400_000).toISOString()
+  const file = [
+    'participant_id,activity_code,occurred_at,source,progress_percent',
+    '0b9f9a3e-6c1e-4a53-8a59-2f3c1d4e5f60,NPQH-B9-NOPE,2022-11-20T09:15:00Z,automatic,',
+    '0b9f9a3e-6c1e-4a53-8a59-2f3c1d4e5f60,NPQH-B1-F2F,2022-11-20T09:15:00Z,automatic,',
+    '0b9f9a3e-6c1e-4a53-8a59-2f3c1d4e5f60,NPQH-B1-MIT,2022-11-20T09:15:00Z,self-report,',
+    `0b9f9a3e-6c1e-4a53-8a59-2f3c1d4e5f60,NPQH-B1-S1.1a,${future},automatic,`,
+    '0b9f9a3e-6c1e-4a53-8a59-2f3c1d4e5f60,NPQH-B1-VIDEO,2022-11-20T09:15:00Z,automatic,120',
+    'aaaaaaaa-6c1e-4a53-8a59-2f3c1d4e5f60,NPQH-B1-VIDEO,2022-11-20T09:15:00Z,automatic,',
+    '0b9f9a3e-6c1e-4a53-8a59-2f3c1d4e5f60,NPQH-B1-VIDEO,20/11/2022 09:15,automatic,',
+  ].join('\n')
+  const problems = await problemsOf(importFile(services, activityImporter, file, by))
+  assert.deepEqual(problems, [
+    'f.csv:2:2 (activity_code): NPQH-B9-NOPE is not an activity of npq-headship in cohort 2022-autumn',
+    "f.csv:3:4 (source): NPQH-B1-F2F is an event: attendance is evidenced by the facilitator's register, not activity rows",
+    'f.csv:4:4 (source): cohort 2022-autumn does not use self-reporting with edt',
+    `f.csv:5:3 (occurred_at): ${future} is in the future`,
+    'f.csv:6:5 (progress_percent): must be from 0 to 100',
+    'f.csv:7:1 (participant_id): unknown participant aaaaaaaa-6c1e-4a53-8a59-2f3c1d4e5f60',
+    'f.csv:8:3 (occurred_at): must be an ISO 8601 timestamp with an offset or Z, e.g. 2022-11-24T14:05:00Z',
+  ])
+  assert.equal((await services.db.selectFrom('learning_records').select('id').execute()).length, before.length)
 })
