@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { recordAudit } from '../audit/audit.ts'
+import { findOrganisation } from '../organisations/organisations.ts'
 import type { Importer } from './import-file.ts'
 
 // `npq import delivery-partners`: delivery_partner_id, name, lead_provider.
@@ -24,23 +25,13 @@ export const deliveryPartnersImporter: Importer<typeof row> = {
         problem(csv, 'name', `delivery partner ${value.delivery_partner_id} has another name on an earlier line`)
       seen.set(value.delivery_partner_id, value.name)
 
-      const lp = await trx
-        .selectFrom('organisations')
-        .select('id')
-        .where('kind', '=', 'lead-provider')
-        .where('code', '=', value.lead_provider)
-        .executeTakeFirst()
+      const lp = await findOrganisation(trx, 'lead-provider', value.lead_provider)
       if (!lp) {
         problem(csv, 'lead_provider', `unknown lead provider "${value.lead_provider}"`)
         continue
       }
       let changed = false
-      const existing = await trx
-        .selectFrom('organisations')
-        .select(['id', 'name'])
-        .where('kind', '=', 'delivery-partner')
-        .where('code', '=', value.delivery_partner_id)
-        .executeTakeFirst()
+      const existing = await findOrganisation(trx, 'delivery-partner', value.delivery_partner_id)
       let id = existing?.id
       if (!existing) {
         id = (

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { recordAudit } from '../audit/audit.ts'
 import { cohortPattern, courses } from '../catalogue/courses.ts'
 import { londonDateOf } from '../dates/london.ts'
+import { findOrganisation } from '../organisations/organisations.ts'
 import type { Importer } from './import-file.ts'
 
 // `npq import participants`: one row per enrolment (a person on one course).
@@ -47,12 +48,7 @@ export const participantsImporter: Importer<typeof row> = {
       }
       enrolmentsInFile.set(enrolmentKey, fingerprint)
 
-      const lp = await trx
-        .selectFrom('organisations')
-        .select('id')
-        .where('kind', '=', 'lead-provider')
-        .where('code', '=', value.lead_provider)
-        .executeTakeFirst()
+      const lp = await findOrganisation(trx, 'lead-provider', value.lead_provider)
       if (!lp) {
         problem(csv, 'lead_provider', `unknown lead provider "${value.lead_provider}"`)
         continue
@@ -79,12 +75,7 @@ export const participantsImporter: Importer<typeof row> = {
         continue
       }
 
-      let school = await trx
-        .selectFrom('organisations')
-        .select('id')
-        .where('kind', '=', 'school')
-        .where('code', '=', value.school_urn)
-        .executeTakeFirst()
+      let school: { id: string } | undefined = await findOrganisation(trx, 'school', value.school_urn)
       if (!school) {
         school = await trx
           .insertInto('organisations')
