@@ -61,3 +61,10 @@ export function findCourse(identifier: string): Course | undefined {
 }
 
 export const cohortPattern = /^[0-9]{4}-(autumn|spring)$/
+
+const byShortName = new Map(courses.map((c) => [c.shortName, c]))
+
+/** The course an activity code belongs to: codes start with the course's short name (`NPQH-B1-VIDEO`). */
+export function courseOfActivityCode(code: string): Course | undefined {
+  return byShortName.get(code.split('-')[0]!)
+}

@@ -173,6 +173,73 @@ export interface LearningRecordsTable {
   progress_percent: ColumnType<string | null, number | null | undefined, number | null>
   client_event_id: string | null
   supersedes: string | null
+  retracted: ColumnType<boolean, boolean | undefined, never>
+  reason: string | null
+  recorded_by: string | null
+  recorded_at: Timestamp
+}
+
+export const eventKinds = [
+  'induction',
+  'conference',
+  'f2f',
+  'live-webinar',
+  'peer-learning-group',
+  'clinic',
+  'community',
+  'coaching',
+  'school-visit',
+  'assessment-clinic',
+  'tutor-session',
+  'welcome',
+] as const
+export type EventKind = (typeof eventKinds)[number]
+
+export interface EventsTable {
+  id: Generated<string>
+  /** The event's identifier in imports and the API (`event_id`). */
+  event_ref: string
+  lead_provider_id: string
+  delivery_partner_id: string
+  course_identifier: string
+  cohort: string
+  activity_code: string
+  kind: EventKind
+  starts_at: Date | string
+  ends_at: Date | string
+  /** London date of the start: the evidence date of an `attended` register entry. */
+  starts_on: string
+  capacity: number
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export const registerStatuses = ['attended', 'absent', 'contingency-completed'] as const
+export type RegisterStatus = (typeof registerStatuses)[number]
+
+export interface RegisterEntriesTable {
+  id: Generated<string>
+  event_id: string
+  participant_id: string
+  status: RegisterStatus
+  completed_at: Date | string | null
+  completed_on: string | null
+  note: string | null
+  supersedes: string | null
+  recorded_by: string | null
+  recorded_at: Timestamp
+}
+
+export interface MeetingLogsTable {
+  id: Generated<string>
+  participant_id: string
+  course_identifier: string
+  meeting_number: number
+  held_on: string
+  signed_by_line_manager: boolean
+  signed_by_participant: boolean
+  fats_completed: number | null
+  supersedes: string | null
   recorded_by: string | null
   recorded_at: Timestamp
 }
@@ -194,6 +261,9 @@ export interface Schema {
   cohort_designs: CohortDesignsTable
   block_windows: BlockWindowsTable
   learning_records: LearningRecordsTable
+  events: EventsTable
+  register_entries: RegisterEntriesTable
+  meeting_logs: MeetingLogsTable
 }
 
 export type User = Selectable<UsersTable>

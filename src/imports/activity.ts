@@ -1,43 +1,23 @@
 import { z } from 'zod'
 import { recordAudit } from '../audit/audit.ts'
-import { courses } from '../catalogue/courses.ts'
-import type { Activity, Design } from '../catalogue/load.ts'
+import { findActivity } from '../catalogue/activities.ts'
+import { courseOfActivityCode } from '../catalogue/courses.ts'
+import type { Design } from '../catalogue/load.ts'
 import { londonDateOf } from '../dates/london.ts'
+import { moment, percent } from './fields.ts'
 import type { Importer } from './import-file.ts'
 
 // `npq import activity`: learning records (self-study completions, video progress, self-reports).
 // Events are evidenced by registers and meetings by signed logs, so such rows are refused here, as is
 // a self-report in a cohort that does not use self-reporting.
 
-const isoMoment = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/
-
 const row = z.object({
   participant_id: z.uuid('must be a UUID'),
   activity_code: z.string().min(1, 'must not be empty'),
-  occurred_at: z
-    .string()
-    .refine(
-      (s) => isoMoment.test(s) && !Number.isNaN(Date.parse(s)),
-      'must be an ISO 8601 timestamp with an offset or Z, e.g. 2022-11-24T14:05:00Z',
-    ),
+  occurred_at: moment,
   source: z.enum(['automatic', 'self-report'], 'must be automatic or self-report'),
-  progress_percent: z
-    .string()
-    .optional()
-    .transform((s) => (s === undefined || s === '' ? null : Number(s)))
-    .pipe(z.number('must be a number from 0 to 100').min(0, 'must be from 0 to 100').max(100, 'must be from 0 to 100').nullable()),
+  progress_percent: percent,
 })
-
-const courseOfShortName = new Map(courses.map((c) => [c.shortName, c.identifier]))
-
-function findActivity(design: Design, code: string): { activity: Activity; provisional: boolean } | null {
-  for (const block of design.blocks) {
-    const activity = block.activities.find((a) => a.code === code)
-    if (activity) return { activity, provisional: block.provisional }
-  }
-  const programme = design.programmeActivities.find((a) => a.code === code)
-  return programme ? { activity: programme, provisional: false } : null
-}
 
 export const activityImporter: Importer<typeof row> = {
   kind: 'activity',
@@ -49,7 +29,7 @@ export const activityImporter: Importer<typeof row> = {
     const now = Date.now()
     const designs = new Map<string, Promise<Design | undefined>>()
     for (const { row: csv, value } of rows) {
-      const course = courseOfShortName.get(value.activity_code.split('-')[0]!)
+      const course = courseOfActivityCode(value.activity_code)?.identifier
       if (!course) {
         problem(csv, 'activity_code', `unknown activity code ${value.activity_code}`)
         continue

@@ -3,11 +3,10 @@ import { recordAudit } from '../audit/audit.ts'
 import { cohortPattern, courses } from '../catalogue/courses.ts'
 import { londonDateOf } from '../dates/london.ts'
 import { findOrganisation } from '../organisations/organisations.ts'
+import { yesNo } from './fields.ts'
 import type { Importer } from './import-file.ts'
 
 // `npq import participants`: one row per enrolment (a person on one course).
-
-const yesNo = z.enum(['yes', 'no'], 'must be yes or no')
 
 const row = z.object({
   participant_id: z.uuid('must be a UUID'),
@@ -22,8 +21,8 @@ const row = z.object({
   ),
   cohort: z.string().regex(cohortPattern, 'must be a cohort like 2022-autumn'),
   school_urn: z.string().regex(/^[0-9]{6,7}$/, 'must be a 6 or 7 digit URN'),
-  school_contract_signed: z.string().toLowerCase().pipe(yesNo),
-  sponsorship_agreement_signed: z.string().toLowerCase().pipe(yesNo),
+  school_contract_signed: yesNo,
+  sponsorship_agreement_signed: yesNo,
 })
 
 export const participantsImporter: Importer<typeof row> = {
@@ -132,7 +131,7 @@ export const participantsImporter: Importer<typeof row> = {
         .where('course_identifier', '=', value.course_identifier)
         .executeTakeFirst()
       // "yes" keeps the date it was first recorded; "no" clears it.
-      const signedOn = (answer: 'yes' | 'no', before: string | null | undefined) => (answer === 'yes' ? (before ?? today) : null)
+      const signedOn = (signed: boolean, before: string | null | undefined) => (signed ? (before ?? today) : null)
       const wanted = {
         lead_provider_id: lp.id,
         delivery_partner_id: dp.id,
