@@ -27,6 +27,13 @@ export class Catalogue {
     return this.data.designs.find((d) => d.leadProvider === leadProvider && d.courseIdentifier === courseIdentifier)
   }
 
+  /** The courses a provider has a design for. */
+  coursesOf(leadProvider: string): string[] {
+    return this.designs()
+      .filter((d) => d.leadProvider === leadProvider)
+      .map((d) => d.courseIdentifier)
+  }
+
   policy(leadProvider: string): Policy | undefined {
     return this.data.policies.find((p) => p.lead_provider === leadProvider)
   }

@@ -277,10 +277,12 @@ function checkDesign(d: DesignFile, file: string | null, problem: Problem): Desi
           title: `${c.title} ${i + 1}`,
           durationMinutes: null,
           credits: c.weight / c.required,
+          // Only the meetings themselves are evidenced by logs alone: FATs "tracked by" the log are
+          // evidenced by activity rows too, the union of both (INTERFACES.md, the UCL engagement report).
           evidence:
             c.tracked_by === 'register'
               ? ('register' as const)
-              : c.tracked_by === 'meeting-log'
+              : c.tracked_by === 'meeting-log' && c.component === 'MEETING'
                 ? ('meeting-log' as const)
                 : ('activity' as const),
         })),

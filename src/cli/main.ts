@@ -10,12 +10,15 @@ import { DatabaseInUseError } from '../db/database.ts'
 import { loadDemoData } from '../demo/demo.ts'
 import { AppError } from '../errors.ts'
 import { formatProblem } from '../imports/csv.ts'
+import { calendarDate } from '../imports/fields.ts'
 import { ImportError, importFile } from '../imports/import-file.ts'
 import { importers } from '../imports/importers.ts'
 import { createLogger } from '../logging.ts'
 import { findOrganisation } from '../organisations/organisations.ts'
 import type { Principal } from '../policy/principal.ts'
 import { roleOrganisationKind, roles, type Role } from '../policy/roles.ts'
+import { declarationReport, engagementReport, ReportQueryError } from '../reports/engagement-reports.ts'
+import { declarationTable, engagementTable, toCsv } from '../reports/formats.ts'
 import { createServices, type Services } from '../services.ts'
 import { progressReporter } from './progress.ts'
 
@@ -122,8 +125,6 @@ export function buildProgram(): Command {
 
   // The public command structure of INTERFACES.md. Each capability registers its kinds and reports
   // as it arrives; until then the command says plainly that the kind is not available yet.
-  // The public command structure of INTERFACES.md. Each capability registers its kinds and reports
-  // as it arrives; until then the command says plainly that the kind is not available yet.
   const importKinds = [
     'delivery-partners',
     'participants',
@@ -171,17 +172,62 @@ export function buildProgram(): Command {
     .command('report')
     .description(`Run a report. Names: ${reportNames.join(', ')}`)
     .argument('<name>', 'which report')
-    .option('--lead-provider <code>')
-    .option('--cohort <cohort>')
-    .option('--course <identifier>')
-    .option('--delivery-partner <id>')
-    .option('--from <date>')
-    .option('--as-of <date>')
+    .option('--lead-provider <code>', 'edt, ucl or ambition')
+    .option('--cohort <cohort>', 'e.g. 2022-autumn')
+    .option('--course <identifier>', 'a DfE course identifier: only this course')
+    .option('--delivery-partner <id>', "only this delivery partner's participants")
+    .option('--from <date>', 'declaration: credits earned after this date')
+    .option('--as-of <date>', 'everything up to the end of this London date')
     .addOption(new Option('--format <format>').choices(['json', 'csv']).default('json'))
     .option('--quiet', 'no progress output')
-    .action((name: string) => {
+    .action(async (name: string, options: ReportOptions) => {
       if (!reportNames.includes(name)) throw new UsageError(`Unknown report "${name}". Reports: ${reportNames.join(', ')}`)
-      throw new UsageError(`npq report ${name} is not available in this version of the platform yet`)
+      if (name !== 'engagement' && name !== 'declaration') {
+        throw new UsageError(`npq report ${name} is not available in this version of the platform yet`)
+      }
+      for (const [option, value] of [
+        ['--lead-provider', options.leadProvider],
+        ['--cohort', options.cohort],
+        ['--as-of', options.asOf],
+      ] as const) {
+        if (!value) throw new UsageError(`npq report ${name} needs ${option}`)
+      }
+      if (options.from && name !== 'declaration') throw new UsageError('--from is an option of the declaration report only')
+      if (!cohortPattern.test(options.cohort!)) throw new InputError(`"${options.cohort}" is not a cohort like 2022-autumn (--cohort)`)
+      if (options.course && !findCourse(options.course)) throw new InputError(`Unknown course "${options.course}" (--course)`)
+      for (const [option, value] of [
+        ['--as-of', options.asOf],
+        ['--from', options.from],
+      ] as const) {
+        if (value !== undefined && !calendarDate.safeParse(value).success)
+          throw new InputError(`"${value}" is not a date like 2023-01-31 (${option})`)
+      }
+      const progress = progressReporter(options.quiet)
+      await withServices(async (services) => {
+        progress(`report ${name}: computing`)
+        const query = {
+          leadProvider: options.leadProvider!,
+          cohort: options.cohort!,
+          course: options.course,
+          deliveryPartner: options.deliveryPartner,
+          asOf: options.asOf!,
+        }
+        try {
+          const table =
+            name === 'engagement'
+              ? await engagementReport(services, query).then((rows) => ({ rows, table: () => engagementTable(rows) }))
+              : await declarationReport(services, { ...query, from: options.from }).then((rows) => ({
+                  rows,
+                  table: () => declarationTable(rows),
+                }))
+          progress(`report ${name}: ${table.rows.length} rows, done`)
+          if (options.format === 'csv') process.stdout.write(toCsv(table.table()))
+          else print(table.rows)
+        } catch (error) {
+          if (error instanceof ReportQueryError) throw new InputError(`${error.message} (--${error.field.replaceAll('_', '-')})`)
+          throw error
+        }
+      })
     })
 
   const catalogue = program.command('catalogue').description('Courses, designs, cohorts and schedules')
@@ -219,6 +265,17 @@ export function buildProgram(): Command {
     )
 
   return program
+}
+
+type ReportOptions = {
+  leadProvider?: string
+  cohort?: string
+  course?: string
+  deliveryPartner?: string
+  from?: string
+  asOf?: string
+  format: 'json' | 'csv'
+  quiet?: boolean
 }
 
 async function readStdin(): Promise<string> {

@@ -203,7 +203,8 @@ export interface EventsTable {
   delivery_partner_id: string
   course_identifier: string
   cohort: string
-  activity_code: string
+  /** The design activity it delivers; null for events that deliver none (a welcome event). */
+  activity_code: string | null
   kind: EventKind
   starts_at: Date | string
   ends_at: Date | string

@@ -16,7 +16,7 @@ export const deliveryPartnersImporter: Importer<typeof row> = {
   required: ['delivery_partner_id', 'name', 'lead_provider'],
   optional: [],
   row,
-  async apply(trx, rows, { by, problem }) {
+  async apply(trx, rows, { by, leadProvider, problem }) {
     const counts = { created: 0, updated: 0, unchanged: 0 }
     const seen = new Map<string, string>()
     for (const { row: csv, value } of rows) {
@@ -25,6 +25,10 @@ export const deliveryPartnersImporter: Importer<typeof row> = {
         problem(csv, 'name', `delivery partner ${value.delivery_partner_id} has another name on an earlier line`)
       seen.set(value.delivery_partner_id, value.name)
 
+      if (leadProvider && value.lead_provider !== leadProvider.code) {
+        problem(csv, 'lead_provider', `you can import delivery partners of ${leadProvider.code} only`)
+        continue
+      }
       const lp = await findOrganisation(trx, 'lead-provider', value.lead_provider)
       if (!lp) {
         problem(csv, 'lead_provider', `unknown lead provider "${value.lead_provider}"`)

@@ -21,6 +21,8 @@ export type Importer<S extends z.ZodType> = {
 export type ImportContext = {
   services: Services
   by: Principal
+  /** The lead provider the importer acts for (an admin's upload): rows of other providers are refused. Null: any (the CLI). */
+  leadProvider: { id: string; code: string } | null
   problem: (row: CsvRow, column: string | null, message: string) => void
 }
 
@@ -39,6 +41,7 @@ export async function importFile<S extends z.ZodType>(
   importer: Importer<S>,
   text: string,
   by: Principal,
+  leadProvider: ImportContext['leadProvider'] = null,
 ): Promise<ImportResult> {
   const { rows, problems } = readCsv(text, importer)
   const checked: { line: number; row: CsvRow; value: z.infer<S> }[] = []
@@ -60,6 +63,7 @@ export async function importFile<S extends z.ZodType>(
     const context: ImportContext = {
       services,
       by,
+      leadProvider,
       problem: (row, column, message) =>
         found.push({ line: row.line, column: column ? row.columnOf(column) : null, columnName: column, message }),
     }

@@ -30,7 +30,7 @@ export const participantsImporter: Importer<typeof row> = {
   required: Object.keys(row.shape),
   optional: [],
   row,
-  async apply(trx, rows, { services, by, problem }) {
+  async apply(trx, rows, { services, by, leadProvider, problem }) {
     const counts = { created: 0, updated: 0, unchanged: 0 }
     const today = londonDateOf(new Date())
     const inFile = new Map<string, string>() // trn → participant id, to catch one TRN given to two people
@@ -47,6 +47,10 @@ export const participantsImporter: Importer<typeof row> = {
       }
       enrolmentsInFile.set(enrolmentKey, fingerprint)
 
+      if (leadProvider && value.lead_provider !== leadProvider.code) {
+        problem(csv, 'lead_provider', `you can import participants of ${leadProvider.code} only`)
+        continue
+      }
       const lp = await findOrganisation(trx, 'lead-provider', value.lead_provider)
       if (!lp) {
         problem(csv, 'lead_provider', `unknown lead provider "${value.lead_provider}"`)

@@ -14,7 +14,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       delivery_partner_id uuid not null references organisations(id),
       course_identifier text not null,
       cohort text not null,
-      activity_code text not null,
+      activity_code text,
       kind text not null,
       starts_at timestamptz not null,
       ends_at timestamptz not null,
@@ -61,6 +61,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     create trigger meeting_logs_append_only before update or delete on meeting_logs
       for each row execute function refuse_change();
 
+    -- Reports select one lead provider's cohort, often one delivery partner's participants.
+    create index enrolments_report on enrolments (lead_provider_id, cohort, delivery_partner_id);
+
     -- A correction of a learning record carries the corrected values, or retracts it (entered in
     -- error). Only original records are unique by content, so a retracted record imported again
     -- stays retracted.
@@ -75,6 +78,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`
+    drop index enrolments_report;
     drop table meeting_logs;
     drop table register_entries;
     drop table events;

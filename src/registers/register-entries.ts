@@ -1,0 +1,64 @@
+import { recordAudit } from '../audit/audit.ts'
+import type { Db, Trx } from '../db/database.ts'
+import type { RegisterStatus } from '../db/schema.ts'
+import type { Principal } from '../policy/principal.ts'
+
+// A facilitator's register: one current entry per participant and event. Entries are evidence, so
+// they are never edited: a change is a new entry that supersedes the current one.
+
+export type RegisterEntry = {
+  eventId: string
+  participantId: string
+  status: RegisterStatus
+  completedAt: string | null
+  completedOn: string | null
+  note: string | null
+}
+
+/** The entries nobody has superseded: the register as it stands. */
+export function currentRegisterEntries(db: Db | Trx) {
+  return db
+    .selectFrom('register_entries as r')
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('register_entries as later').select('later.id').whereRef('later.supersedes', '=', 'r.id'))),
+    )
+}
+
+/** Records an entry unless the register already says exactly this. */
+export async function recordRegisterEntry(trx: Trx, by: Principal, entry: RegisterEntry): Promise<'created' | 'updated' | 'unchanged'> {
+  const current = await currentRegisterEntries(trx)
+    .select(['r.id', 'r.status', 'r.completed_at', 'r.note'])
+    .where('r.event_id', '=', entry.eventId)
+    .where('r.participant_id', '=', entry.participantId)
+    .executeTakeFirst()
+  const before = current && {
+    status: current.status,
+    completedAt: current.completed_at ? new Date(current.completed_at).toISOString() : null,
+    note: current.note,
+  }
+  const after = { status: entry.status, completedAt: entry.completedAt, note: entry.note }
+  if (before && JSON.stringify(before) === JSON.stringify(after)) return 'unchanged'
+  const created = await trx
+    .insertInto('register_entries')
+    .values({
+      event_id: entry.eventId,
+      participant_id: entry.participantId,
+      status: entry.status,
+      completed_at: entry.completedAt,
+      completed_on: entry.completedOn,
+      note: entry.note,
+      supersedes: current?.id ?? null,
+      recorded_by: by.kind === 'user' ? by.userId : null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow()
+  await recordAudit(trx, {
+    by,
+    action: current ? 'register-entry.corrected' : 'register-entry.recorded',
+    entityType: 'register-entry',
+    entityId: created.id,
+    before: before ?? undefined,
+    after,
+  })
+  return current ? 'updated' : 'created'
+}

@@ -1,0 +1,156 @@
+import type { Design } from '../catalogue/load.ts'
+import type { Db, Trx } from '../db/database.ts'
+import { declarationCredits, engagementAsOf, roundPercent, type Engagement } from '../engagement/engine.ts'
+import { enrolmentKey, loadEvidence } from '../engagement/evidence.ts'
+import { findOrganisation } from '../organisations/organisations.ts'
+import type { Services } from '../services.ts'
+
+// The Engagement and Declaration reports of ../shared/INTERFACES.md: one lead provider's cohort,
+// optionally one course and one delivery partner, as of a date. Rows are sorted by participant_id
+// (then course, for a person on two courses).
+
+export type ReportQuery = {
+  leadProvider: string
+  cohort: string
+  course?: string
+  deliveryPartner?: string
+  asOf: string
+}
+
+export type EngagementRow = {
+  participant_id: string
+  course_identifier: string
+  delivery_partner: string | null
+  credits_earned: number
+  credits_available: number
+  engagement_percent: number
+  eligible_for_assessment: boolean
+  blocks: { block: number | string; credits_earned: number; credits_available: number; percent: number }[]
+}
+
+export type DeclarationRow = {
+  participant_id: string
+  course_identifier: string
+  delivery_partner: string | null
+  credits_in_period: number
+  cumulative_credits: number
+}
+
+export class ReportQueryError extends Error {
+  readonly field: string
+  constructor(field: string, message: string) {
+    super(message)
+    this.field = field
+  }
+}
+
+export type EnrolmentEngagement = {
+  participantId: string
+  fullName: string
+  courseIdentifier: string
+  deliveryPartner: string | null
+  deliveryPartnerName: string | null
+  design: Design
+  engagement: Engagement
+}
+
+/** Every enrolment in scope with its engagement as of the date. Unknown names are a ReportQueryError. */
+export async function engagements(services: Services, query: ReportQuery, db: Db | Trx = services.db): Promise<EnrolmentEngagement[]> {
+  const lp = await findOrganisation(db, 'lead-provider', query.leadProvider)
+  if (!lp) throw new ReportQueryError('lead_provider', `unknown lead provider "${query.leadProvider}"`)
+  const courses = services.catalogue
+    .coursesOf(query.leadProvider)
+    .filter((c) => !query.course || c === query.course)
+    .filter((c) => services.catalogue.cohortsFor(query.leadProvider, c).includes(query.cohort))
+  if (query.course && !services.catalogue.coursesOf(query.leadProvider).includes(query.course)) {
+    throw new ReportQueryError('course', `${query.leadProvider} has no design for ${query.course}`)
+  }
+  if (courses.length === 0) {
+    throw new ReportQueryError('cohort', `${query.leadProvider} runs no ${query.course ?? 'course'} in cohort ${query.cohort}`)
+  }
+  let deliveryPartnerId: string | undefined
+  if (query.deliveryPartner) {
+    const dp = await findOrganisation(db, 'delivery-partner', query.deliveryPartner)
+    if (!dp) throw new ReportQueryError('delivery_partner', `unknown delivery partner "${query.deliveryPartner}"`)
+    deliveryPartnerId = dp.id
+  }
+
+  const designs = new Map<string, Design>()
+  for (const course of courses) {
+    const design = await services.designs.designForCohort(query.leadProvider, course, query.cohort, db)
+    if (design) designs.set(course, design)
+  }
+  const scope = { leadProviderId: lp.id, cohort: query.cohort, courseIdentifier: query.course, deliveryPartnerId }
+  let enrolmentQuery = db
+    .selectFrom('enrolments as e')
+    .innerJoin('participants as p', 'p.id', 'e.participant_id')
+    .leftJoin('organisations as dp', 'dp.id', 'e.delivery_partner_id')
+    .select(['e.participant_id', 'e.course_identifier', 'p.full_name', 'dp.code as dp_code', 'dp.name as dp_name'])
+    .where('e.lead_provider_id', '=', lp.id)
+    .where('e.cohort', '=', query.cohort)
+  if (query.course) enrolmentQuery = enrolmentQuery.where('e.course_identifier', '=', query.course)
+  if (deliveryPartnerId) enrolmentQuery = enrolmentQuery.where('e.delivery_partner_id', '=', deliveryPartnerId)
+  const [enrolments, evidence] = await Promise.all([
+    enrolmentQuery.orderBy('e.participant_id').orderBy('e.course_identifier').execute(),
+    loadEvidence(db, scope, query.asOf),
+  ])
+
+  const result: EnrolmentEngagement[] = []
+  for (const e of enrolments) {
+    const design = designs.get(e.course_identifier)
+    if (!design) continue
+    const selfReporting = services.catalogue.cohortOutputs(query.leadProvider, query.cohort, e.course_identifier)?.selfReporting ?? false
+    result.push({
+      participantId: e.participant_id,
+      fullName: e.full_name,
+      courseIdentifier: e.course_identifier,
+      deliveryPartner: e.dp_code,
+      deliveryPartnerName: e.dp_name,
+      design,
+      engagement: engagementAsOf(design, evidence.get(enrolmentKey(e.participant_id, e.course_identifier)) ?? [], query.asOf, {
+        selfReporting,
+      }),
+    })
+  }
+  return result
+}
+
+export function engagementRow(e: EnrolmentEngagement): EngagementRow {
+  return {
+    participant_id: e.participantId,
+    course_identifier: e.courseIdentifier,
+    delivery_partner: e.deliveryPartner,
+    credits_earned: e.engagement.creditsEarned,
+    credits_available: e.engagement.creditsAvailable,
+    engagement_percent: e.engagement.percent,
+    eligible_for_assessment: e.engagement.eligibleForAssessment,
+    blocks: e.engagement.blocks.map((b) => ({
+      block: b.block,
+      credits_earned: b.creditsEarned,
+      credits_available: b.creditsAvailable,
+      percent: b.percent,
+    })),
+  }
+}
+
+export function declarationRow(e: EnrolmentEngagement, from: string | null): DeclarationRow {
+  const credits = declarationCredits(e.engagement, from)
+  // UCL's points are fractions of weights: shown rounded like percentages.
+  const shown = (n: number) => (e.design.style === 'weighted' ? roundPercent(n) : n)
+  return {
+    participant_id: e.participantId,
+    course_identifier: e.courseIdentifier,
+    delivery_partner: e.deliveryPartner,
+    credits_in_period: shown(credits.creditsInPeriod),
+    cumulative_credits: shown(credits.cumulativeCredits),
+  }
+}
+
+export async function engagementReport(services: Services, query: ReportQuery): Promise<EngagementRow[]> {
+  return (await engagements(services, query)).map(engagementRow)
+}
+
+export async function declarationReport(services: Services, query: ReportQuery & { from?: string | null }): Promise<DeclarationRow[]> {
+  if (query.from && query.from > query.asOf) throw new ReportQueryError('from', `--from ${query.from} is after --as-of ${query.asOf}`)
+  return (await engagements(services, query)).map((e) => declarationRow(e, query.from ?? null))
+}
