@@ -1,5 +1,4 @@
 import { z } from 'zod'
-import { recordAudit } from '../audit/audit.ts'
 import { londonDateOf } from '../dates/london.ts'
 import { registerStatuses } from '../db/schema.ts'
 import { optionalText, moment } from './fields.ts'
