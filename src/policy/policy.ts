@@ -34,6 +34,8 @@ export type Action =
   | 'manage-api-tokens'
   | 'manage-catalogue'
   | 'view-audit-log'
+  | 'view-reports' // Engagement and Declaration reports of the organisation's participants
+  | 'import' // CSV imports through the upload page
   | 'create' // an invitation
   | 'use'
 
@@ -52,11 +54,20 @@ const rules: Rules = {
     }
     switch (org.kind) {
       case 'lead-provider':
-        return ['view', 'list-participants', 'list-users', 'manage-api-tokens', 'manage-catalogue', 'view-audit-log'].includes(action)
+        return [
+          'view',
+          'list-participants',
+          'list-users',
+          'manage-api-tokens',
+          'manage-catalogue',
+          'view-audit-log',
+          'view-reports',
+          'import',
+        ].includes(action)
           ? hasRole(p, 'lead-provider-admin', org.id)
           : false
       case 'delivery-partner':
-        if (['view', 'list-participants', 'list-users'].includes(action)) {
+        if (['view', 'list-participants', 'list-users', 'view-reports'].includes(action)) {
           return hasRole(p, 'delivery-partner-lead', org.id) || isLeadProviderAdminOf(p, org.leadProviderIds)
         }
         return false

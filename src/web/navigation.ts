@@ -8,8 +8,13 @@ const sections: Record<Role, { path: string; text: string }[]> = {
   participant: [],
   'line-manager': [],
   facilitator: [],
-  'delivery-partner-lead': [{ path: '/users', text: 'Team' }],
+  'delivery-partner-lead': [
+    { path: '/reports', text: 'Reports' },
+    { path: '/users', text: 'Team' },
+  ],
   'lead-provider-admin': [
+    { path: '/reports', text: 'Reports' },
+    { path: '/imports', text: 'Imports' },
     { path: '/catalogue', text: 'Catalogue' },
     { path: '/users', text: 'Users' },
     { path: '/api-tokens', text: 'API tokens' },
