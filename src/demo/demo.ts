@@ -6,6 +6,7 @@ import { AppError } from '../errors.ts'
 import type { Principal } from '../policy/principal.ts'
 import type { Role } from '../policy/roles.ts'
 import type { Services } from '../services.ts'
+import { addDemoEvidence, type DemoEnrolment } from './demo-evidence.ts'
 
 // Demo data for development: three lead providers, three delivery partners, schools, participants
 // across courses and cohorts, and one account for every role. Idempotent: running it again adds what
@@ -222,6 +223,7 @@ export async function loadDemoData(services: Services, options: { progress?: (li
     }
 
     progress('demo: participants')
+    const demoEnrolments: DemoEnrolment[] = []
     const enrol = async (
       participant: { id: string; fullName: string; email: string; trn: string; userId: string | null },
       enrolment: {
@@ -250,6 +252,15 @@ export async function loadDemoData(services: Services, options: { progress?: (li
         created++
         await recordAudit(trx, { by: system, action: 'participant.created', entityType: 'participant', entityId: participant.id })
       }
+      demoEnrolments.push({
+        participantId: participant.id,
+        leadProvider: enrolment.leadProvider,
+        leadProviderId: orgIds.get(`lead-provider:${enrolment.leadProvider}`)!,
+        deliveryPartner: enrolment.deliveryPartner,
+        deliveryPartnerId: orgIds.get(`delivery-partner:${enrolment.deliveryPartner}`)!,
+        course: enrolment.course,
+        cohort: enrolment.cohort,
+      })
       const row = await trx
         .insertInto('enrolments')
         .values({
@@ -304,6 +315,9 @@ export async function loadDemoData(services: Services, options: { progress?: (li
         )
       }
     }
+
+    progress('demo: learning evidence')
+    created += await addDemoEvidence(services, trx, system, demoEnrolments)
   })
   progress(`demo: done (${created} records created)`)
   return { created, generatedPassword }
