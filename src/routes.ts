@@ -4,6 +4,7 @@ import { registerApiTokenRoutes } from './api/token-routes.ts'
 import { registerCatalogueRoutes } from './catalogue/routes.ts'
 import { registerDevEmailRoutes } from './email/dev-routes.ts'
 import { registerHomeRoutes } from './home/routes.ts'
+import { registerImportRoutes } from './imports/routes.ts'
 import { registerLearningRoutes } from './learning/routes.ts'
 import { registerOrganisationRoutes } from './organisations/routes.ts'
 import type { Services } from './services.ts'
@@ -20,6 +21,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   registerApiTokenRoutes(app, services)
   registerCatalogueRoutes(app, services)
   registerLearningRoutes(app, services)
+  registerImportRoutes(app, services)
   registerDevEmailRoutes(app, services)
   services.api.register(app, services.db)
   return app

@@ -5,6 +5,7 @@ import * as designVersions from './migrations/0002_design_versions.ts'
 import * as blockWindows from './migrations/0003_block_windows.ts'
 import * as learningRecords from './migrations/0004_learning_records.ts'
 import * as registersAndMeetingLogs from './migrations/0005_registers_and_meeting_logs.ts'
+import * as importUploads from './migrations/0006_import_uploads.ts'
 
 // Versioned migrations, in order. A new migration is a new file here; an applied one is never edited.
 export const migrations: Record<string, Migration> = {
@@ -13,6 +14,7 @@ export const migrations: Record<string, Migration> = {
   '0003_block_windows': blockWindows,
   '0004_learning_records': learningRecords,
   '0005_registers_and_meeting_logs': registersAndMeetingLogs,
+  '0006_import_uploads': importUploads,
 }
 
 export async function migrateToLatest(db: Db): Promise<MigrationResult[]> {

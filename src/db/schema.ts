@@ -245,6 +245,19 @@ export interface MeetingLogsTable {
   recorded_at: Timestamp
 }
 
+export interface ImportUploadsTable {
+  id: Generated<string>
+  lead_provider_id: string
+  kind: string
+  filename: string
+  content: string
+  uploaded_by: string
+  uploaded_at: Timestamp
+  applied_at: Date | string | null
+  applied_by: string | null
+  result: Json | null
+}
+
 export interface Schema {
   organisations: OrganisationsTable
   delivery_partnerships: DeliveryPartnershipsTable
@@ -265,6 +278,7 @@ export interface Schema {
   events: EventsTable
   register_entries: RegisterEntriesTable
   meeting_logs: MeetingLogsTable
+  import_uploads: ImportUploadsTable
 }
 
 export type User = Selectable<UsersTable>

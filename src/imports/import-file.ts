@@ -36,12 +36,28 @@ export class ImportError extends Error {
 
 export type ImportResult = ImportCounts & { kind: string; rows: number }
 
+/** Thrown inside the transaction of a dry run so that nothing it did is kept. */
+class DryRun extends Error {
+  readonly counts: ImportCounts
+  constructor(counts: ImportCounts) {
+    super('dry run')
+    this.counts = counts
+  }
+}
+
+export type ImportOptions = {
+  /** The lead provider the importer acts for; rows of others are refused. */
+  leadProvider?: ImportContext['leadProvider']
+  /** Work out what would change, then roll everything back (the upload page's preview). */
+  dryRun?: boolean
+}
+
 export async function importFile<S extends z.ZodType>(
   services: Services,
   importer: Importer<S>,
   text: string,
   by: Principal,
-  leadProvider: ImportContext['leadProvider'] = null,
+  options: ImportOptions = {},
 ): Promise<ImportResult> {
   const { rows, problems } = readCsv(text, importer)
   const checked: { line: number; row: CsvRow; value: z.infer<S> }[] = []
@@ -58,19 +74,26 @@ export async function importFile<S extends z.ZodType>(
   }
   // The well-formed rows are applied even when others are not, so that every problem is reported in
   // one go; any problem rolls the whole file back.
-  const counts = await services.db.transaction().execute(async (trx) => {
-    const found: ImportProblem[] = []
-    const context: ImportContext = {
-      services,
-      by,
-      leadProvider,
-      problem: (row, column, message) =>
-        found.push({ line: row.line, column: column ? row.columnOf(column) : null, columnName: column, message }),
-    }
-    const result = await importer.apply(trx, checked, context)
-    const all = [...problems, ...found].sort((a, b) => a.line - b.line || (a.column ?? 0) - (b.column ?? 0))
-    if (all.length) throw new ImportError(all)
-    return result
-  })
+  let counts: ImportCounts
+  try {
+    counts = await services.db.transaction().execute(async (trx) => {
+      const found: ImportProblem[] = []
+      const context: ImportContext = {
+        services,
+        by,
+        leadProvider: options.leadProvider ?? null,
+        problem: (row, column, message) =>
+          found.push({ line: row.line, column: column ? row.columnOf(column) : null, columnName: column, message }),
+      }
+      const result = await importer.apply(trx, checked, context)
+      const all = [...problems, ...found].sort((a, b) => a.line - b.line || (a.column ?? 0) - (b.column ?? 0))
+      if (all.length) throw new ImportError(all)
+      if (options.dryRun) throw new DryRun(result)
+      return result
+    })
+  } catch (error) {
+    if (!(error instanceof DryRun)) throw error
+    counts = error.counts
+  }
   return { kind: importer.kind, rows: checked.length, ...counts }
 }

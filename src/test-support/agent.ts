@@ -44,6 +44,27 @@ export class Agent {
     )
   }
 
+  /** Posts a multipart form with one file, as a browser's file upload does. */
+  async upload(url: string, form: Record<string, string>, file: { field: string; filename: string; content: string }, csrfFrom = url) {
+    const csrf = csrfToken((await this.get(csrfFrom)).body)
+    const boundary = `----npq${Math.random().toString(16).slice(2)}`
+    const part = (headers: string, body: string) => `--${boundary}\r\n${headers}\r\n\r\n${body}\r\n`
+    const payload =
+      Object.entries({ _csrf: csrf, ...form })
+        .map(([k, v]) => part(`Content-Disposition: form-data; name="${k}"`, v))
+        .join('') +
+      part(`Content-Disposition: form-data; name="${file.field}"; filename="${file.filename}"\r\nContent-Type: text/csv`, file.content) +
+      `--${boundary}--\r\n`
+    return this.keep(
+      await this.app.inject({
+        method: 'POST',
+        url,
+        payload,
+        headers: { cookie: this.cookieHeader(), 'content-type': `multipart/form-data; boundary=${boundary}` },
+      }),
+    )
+  }
+
   async signIn(email: string, password: string) {
     const response = await this.post('/sign-in', { email, password })
     if (response.statusCode !== 303) throw new Error(`sign-in failed for ${email}: ${response.statusCode}`)
