@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { z } from 'zod'
-import { AppError, forbidden, notFound } from '../errors.ts'
-import { can } from '../policy/policy.ts'
+import { AppError, notFound } from '../errors.ts'
+import { administeredLeadProviders } from '../organisations/administered.ts'
 import type { Principal } from '../policy/principal.ts'
 import type { Services } from '../services.ts'
 import { stringify } from 'yaml'
@@ -15,21 +15,7 @@ import { CatalogueError, designFromYaml } from './load.ts'
 type Admin = { principal: Principal; leadProviders: { id: string; code: string; name: string }[] }
 
 export function registerCatalogueRoutes(app: FastifyInstance, { catalogue, designs, blockWindows }: Services): void {
-  const admin = (req: FastifyRequest, action: 'view' | 'manage-catalogue' = 'view'): Admin => {
-    const p = req.principal
-    if (!p || p.kind !== 'user') throw forbidden()
-    const leadProviders = p.roles
-      .filter((r) => r.role === 'lead-provider-admin')
-      .filter((r) =>
-        can(p, action, {
-          type: 'organisation',
-          organisation: { id: r.organisationId, kind: 'lead-provider', leadProviderIds: [r.organisationId] },
-        }),
-      )
-      .map((r) => ({ id: r.organisationId, code: r.organisationCode, name: r.organisationName }))
-    if (leadProviders.length === 0) throw forbidden()
-    return { principal: p, leadProviders }
-  }
+  const admin = (req: FastifyRequest, action: 'view' | 'manage-catalogue' = 'view'): Admin => administeredLeadProviders(req, action)
   const ownLeadProvider = (a: Admin, code: string) => {
     const lp = a.leadProviders.find((l) => l.code === code)
     if (!lp) throw notFound('Design')

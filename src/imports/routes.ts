@@ -1,9 +1,8 @@
 import fastifyMultipart from '@fastify/multipart'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { recordAudit } from '../audit/audit.ts'
-import { forbidden, notFound } from '../errors.ts'
-import { can } from '../policy/policy.ts'
-import type { Principal } from '../policy/principal.ts'
+import { notFound } from '../errors.ts'
+import { administeredLeadProviders, type AdministeredLeadProvider } from '../organisations/administered.ts'
 import type { Services } from '../services.ts'
 import { formErrors } from '../web/forms.ts'
 import { formatProblem, type ImportProblem } from './csv.ts'
@@ -18,24 +17,6 @@ const MAX_FILE_BYTES = 20 * 1024 * 1024
 const PREVIEW_ROWS = 20
 
 type UploadedFile = { filename: string; content: Buffer }
-
-type LeadProvider = { id: string; code: string; name: string }
-
-function administeredLeadProviders(req: FastifyRequest): { principal: Principal & { kind: 'user' }; leadProviders: LeadProvider[] } {
-  const p = req.principal
-  if (!p || p.kind !== 'user') throw forbidden()
-  const leadProviders = p.roles
-    .filter((r) => r.role === 'lead-provider-admin')
-    .filter((r) =>
-      can(p, 'import', {
-        type: 'organisation',
-        organisation: { id: r.organisationId, kind: 'lead-provider', leadProviderIds: [r.organisationId] },
-      }),
-    )
-    .map((r) => ({ id: r.organisationId, code: r.organisationCode, name: r.organisationName }))
-  if (leadProviders.length === 0) throw forbidden()
-  return { principal: p, leadProviders }
-}
 
 const kindDescriptions = Object.values(importers).map((i) => ({
   value: i.kind,
@@ -73,7 +54,7 @@ export function registerImportRoutes(app: FastifyInstance, services: Services): 
 
   const renderForm = async (
     reply: import('fastify').FastifyReply,
-    leadProviders: LeadProvider[],
+    leadProviders: AdministeredLeadProvider[],
     values: Record<string, string> = {},
     errors: { field: string; message: string }[] = [],
   ) =>
@@ -91,7 +72,7 @@ export function registerImportRoutes(app: FastifyInstance, services: Services): 
     )
 
   app.get('/lead-provider/imports', { config: { access: 'signed-in' } }, async (req, reply) => {
-    const { leadProviders } = administeredLeadProviders(req)
+    const { leadProviders } = administeredLeadProviders(req, 'import')
     return renderForm(reply, leadProviders)
   })
 
@@ -107,7 +88,7 @@ export function registerImportRoutes(app: FastifyInstance, services: Services): 
       },
     })
     scope.post('/lead-provider/imports', { config: { access: 'signed-in' } }, async (req, reply) => {
-      const { principal, leadProviders } = administeredLeadProviders(req)
+      const { principal, leadProviders } = administeredLeadProviders(req, 'import')
       const body = (req.body ?? {}) as Record<string, unknown>
       const kind = typeof body.kind === 'string' ? body.kind : ''
       const leadProviderCode = typeof body.leadProvider === 'string' ? body.leadProvider : leadProviders[0]!.code
@@ -141,7 +122,7 @@ export function registerImportRoutes(app: FastifyInstance, services: Services): 
   })
 
   const findUpload = async (req: FastifyRequest<{ Params: { id: string } }>) => {
-    const { principal, leadProviders } = administeredLeadProviders(req)
+    const { principal, leadProviders } = administeredLeadProviders(req, 'import')
     if (!/^[0-9a-f-]{36}$/.test(req.params.id)) throw notFound('Upload')
     const upload = await db.selectFrom('import_uploads').selectAll().where('id', '=', req.params.id).executeTakeFirst()
     const leadProvider = upload && leadProviders.find((l) => l.id === upload.lead_provider_id)
