@@ -4,9 +4,9 @@ import { findActivity } from '../catalogue/activities.ts'
 import { cohortPattern, courses } from '../catalogue/courses.ts'
 import { londonDateOf } from '../dates/london.ts'
 import { eventKinds } from '../db/schema.ts'
-import { findOrganisation } from '../organisations/organisations.ts'
 import { moment } from './fields.ts'
 import type { Importer } from './import-file.ts'
+import { leadProviderAndPartner } from './lookups.ts'
 
 // `npq import events`: the live sessions a delivery partner runs, each delivering one event activity
 // of the cohort's design (its register is the evidence). Welcome events and tutor sessions may
@@ -46,26 +46,9 @@ export const eventsImporter: Importer<typeof row> = {
       if (inFile.has(value.event_id)) problem(csv, 'event_id', `event ${value.event_id} appears on an earlier line`)
       inFile.add(value.event_id)
       if (Date.parse(value.ends_at) <= Date.parse(value.starts_at)) problem(csv, 'ends_at', 'must be after starts_at')
-      if (leadProvider && value.lead_provider !== leadProvider.code) {
-        problem(csv, 'lead_provider', `you can import events of ${leadProvider.code} only`)
-        continue
-      }
-      const lp = await findOrganisation(trx, 'lead-provider', value.lead_provider)
-      if (!lp) {
-        problem(csv, 'lead_provider', `unknown lead provider "${value.lead_provider}"`)
-        continue
-      }
-      const dp = await trx
-        .selectFrom('organisations as o')
-        .leftJoin('delivery_partnerships as p', (join) =>
-          join.onRef('p.delivery_partner_id', '=', 'o.id').on('p.lead_provider_id', '=', lp.id),
-        )
-        .select(['o.id', 'p.lead_provider_id'])
-        .where('o.kind', '=', 'delivery-partner')
-        .where('o.code', '=', value.delivery_partner)
-        .executeTakeFirst()
-      if (!dp) problem(csv, 'delivery_partner', `unknown delivery partner "${value.delivery_partner}" (import delivery-partners first)`)
-      else if (!dp.lead_provider_id) problem(csv, 'delivery_partner', `${value.delivery_partner} does not work with ${value.lead_provider}`)
+      const found = await leadProviderAndPartner(trx, csv, value, { leadProvider, problem }, 'events')
+      if (!found) continue
+      const { lp, dp } = found
       if (!services.catalogue.cohortsFor(value.lead_provider, value.course_identifier).includes(value.cohort)) {
         problem(csv, 'cohort', `${value.lead_provider} does not run ${value.course_identifier} in cohort ${value.cohort}`)
         continue
@@ -86,7 +69,7 @@ export const eventsImporter: Importer<typeof row> = {
           )
         }
       }
-      if (!dp?.lead_provider_id) continue
+      if (!dp) continue
 
       const wanted = {
         lead_provider_id: lp.id,

@@ -5,6 +5,7 @@ import { londonDateOf } from '../dates/london.ts'
 import { findOrganisation } from '../organisations/organisations.ts'
 import { yesNo } from './fields.ts'
 import type { Importer } from './import-file.ts'
+import { leadProviderAndPartner } from './lookups.ts'
 
 // `npq import participants`: one row per enrolment (a person on one course).
 
@@ -47,30 +48,13 @@ export const participantsImporter: Importer<typeof row> = {
       }
       enrolmentsInFile.set(enrolmentKey, fingerprint)
 
-      if (leadProvider && value.lead_provider !== leadProvider.code) {
-        problem(csv, 'lead_provider', `you can import participants of ${leadProvider.code} only`)
-        continue
-      }
-      const lp = await findOrganisation(trx, 'lead-provider', value.lead_provider)
-      if (!lp) {
-        problem(csv, 'lead_provider', `unknown lead provider "${value.lead_provider}"`)
-        continue
-      }
-      const dp = await trx
-        .selectFrom('organisations as o')
-        .leftJoin('delivery_partnerships as p', (join) =>
-          join.onRef('p.delivery_partner_id', '=', 'o.id').on('p.lead_provider_id', '=', lp.id),
-        )
-        .select(['o.id', 'p.lead_provider_id'])
-        .where('o.kind', '=', 'delivery-partner')
-        .where('o.code', '=', value.delivery_partner)
-        .executeTakeFirst()
-      if (!dp) problem(csv, 'delivery_partner', `unknown delivery partner "${value.delivery_partner}" (import delivery-partners first)`)
-      else if (!dp.lead_provider_id) problem(csv, 'delivery_partner', `${value.delivery_partner} does not work with ${value.lead_provider}`)
+      const found = await leadProviderAndPartner(trx, csv, value, { leadProvider, problem }, 'participants')
+      if (!found) continue
+      const { lp, dp } = found
       if (!services.catalogue.cohortsFor(value.lead_provider, value.course_identifier).includes(value.cohort)) {
         problem(csv, 'cohort', `${value.lead_provider} does not run ${value.course_identifier} in cohort ${value.cohort}`)
       }
-      if (!dp?.lead_provider_id) continue
+      if (!dp) continue
 
       const trnHolder = await trx.selectFrom('participants').select('id').where('trn', '=', value.trn).executeTakeFirst()
       if (trnHolder && trnHolder.id !== value.participant_id) {
