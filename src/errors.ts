@@ -1,13 +1,22 @@
 // Errors with stable codes; web and API map them to HTTP statuses in one place (web/errors.ts).
 
 export type ErrorCode =
-  'not-found' | 'forbidden' | 'unauthenticated' | 'validation-failed' | 'conflict' | 'invalid-transition' | 'rate-limited' | 'csrf-failed'
+  | 'not-found'
+  | 'forbidden'
+  | 'unauthenticated'
+  | 'validation-failed'
+  | 'unprocessable'
+  | 'conflict'
+  | 'invalid-transition'
+  | 'rate-limited'
+  | 'csrf-failed'
 
 export const statusOfCode: Record<ErrorCode, number> = {
   'not-found': 404,
   forbidden: 403,
   unauthenticated: 401,
   'validation-failed': 400,
+  unprocessable: 422,
   conflict: 409,
   'invalid-transition': 409,
   'rate-limited': 429,

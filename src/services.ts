@@ -13,6 +13,7 @@ import { migrateToLatest } from './db/migrate.ts'
 import { EmailOutbox } from './email/outbox.ts'
 import { createTransport } from './email/transports.ts'
 import { defineJob, JobQueue } from './jobs/queue.ts'
+import { addLearningRecordOperations } from './learning/api.ts'
 import { createLogger, type Logger } from './logging.ts'
 
 // The composition root: data access first, then services built on it, then (in main.ts) the app.
@@ -51,6 +52,7 @@ export async function createServices(options: ServiceOptions) {
     const api = new ApiRegistry()
     addFoundationOperations(api, db)
     addCatalogueOperations(api, db, catalogue, designs)
+    addLearningRecordOperations(api, { db, designs, catalogue })
 
     const jobDefinitions = [
       ...email.jobDefinitions(),

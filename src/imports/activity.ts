@@ -1,15 +1,14 @@
 import { z } from 'zod'
 import { recordAudit } from '../audit/audit.ts'
-import { findActivity } from '../catalogue/activities.ts'
-import { courseOfActivityCode } from '../catalogue/courses.ts'
-import type { Design } from '../catalogue/load.ts'
 import { londonDateOf } from '../dates/london.ts'
+import { checkLearningRecords } from '../learning/record-checks.ts'
 import { moment, percent } from './fields.ts'
 import type { Importer } from './import-file.ts'
 
 // `npq import activity`: learning records (self-study completions, video progress, self-reports).
 // Events are evidenced by registers and meetings by signed logs, so such rows are refused here, as is
-// a self-report in a cohort that does not use self-reporting.
+// a self-report in a cohort that does not use self-reporting (the rules are learning/record-checks.ts,
+// shared with the ingest API). An admin's upload for one lead provider sees only its participants.
 
 const row = z.object({
   participant_id: z.uuid('must be a UUID'),
@@ -24,53 +23,23 @@ export const activityImporter: Importer<typeof row> = {
   required: ['participant_id', 'activity_code', 'occurred_at', 'source'],
   optional: ['progress_percent'],
   row,
-  async apply(trx, rows, { services, by, problem }) {
+  async apply(trx, rows, { services, by, leadProvider, problem }) {
     const counts = { created: 0, updated: 0, unchanged: 0 }
-    const now = Date.now()
-    const designs = new Map<string, Promise<Design | undefined>>()
-    for (const { row: csv, value } of rows) {
-      const course = courseOfActivityCode(value.activity_code)?.identifier
-      if (!course) {
-        problem(csv, 'activity_code', `unknown activity code ${value.activity_code}`)
-        continue
-      }
-      const enrolment = await trx
-        .selectFrom('enrolments as e')
-        .innerJoin('organisations as lp', 'lp.id', 'e.lead_provider_id')
-        .select(['e.cohort', 'lp.code'])
-        .where('e.participant_id', '=', value.participant_id)
-        .where('e.course_identifier', '=', course)
-        .executeTakeFirst()
-      if (!enrolment) {
-        const known = await trx.selectFrom('participants').select('id').where('id', '=', value.participant_id).executeTakeFirst()
-        if (known) problem(csv, 'activity_code', `participant ${value.participant_id} is not enrolled on ${course}`)
-        else problem(csv, 'participant_id', `unknown participant ${value.participant_id}`)
-        continue
-      }
-      const key = `${enrolment.code}/${course}/${enrolment.cohort}`
-      if (!designs.has(key)) designs.set(key, services.designs.designForCohort(enrolment.code, course, enrolment.cohort, trx))
-      const design = await designs.get(key)
-      const found = design ? findActivity(design, value.activity_code) : null
-      if (!found) {
-        problem(csv, 'activity_code', `${value.activity_code} is not an activity of ${course} in cohort ${enrolment.cohort}`)
-        continue
-      }
-      if (found.provisional) problem(csv, 'activity_code', `${value.activity_code} is in a block that is not published yet`)
-      if (Date.parse(value.occurred_at) > now) problem(csv, 'occurred_at', `${value.occurred_at} is in the future`)
-      const selfReporting = services.catalogue.cohortOutputs(enrolment.code, enrolment.cohort, course)?.selfReporting ?? false
-      if (value.source === 'self-report' && !selfReporting) {
-        problem(csv, 'source', `cohort ${enrolment.cohort} does not use self-reporting with ${enrolment.code}`)
-      }
-      if (value.source === 'automatic' && found.activity.evidence === 'register') {
-        problem(
-          csv,
-          'source',
-          `${value.activity_code} is an event: attendance is evidenced by the facilitator's register, not activity rows`,
-        )
-      }
-      if (found.activity.evidence === 'meeting-log') {
-        problem(csv, 'activity_code', `${value.activity_code} is evidenced by the signed meeting log, not activity rows`)
-      }
+    const checks = await checkLearningRecords(
+      trx,
+      services,
+      rows.map(({ value }) => ({
+        participantId: value.participant_id,
+        activityCode: value.activity_code,
+        occurredAt: value.occurred_at,
+        source: value.source,
+      })),
+      { leadProviderId: leadProvider?.id ?? null },
+    )
+    for (const [i, { row: csv, value }] of rows.entries()) {
+      const { problems, course } = checks[i]!
+      for (const p of problems) problem(csv, p.field, p.message)
+      if (problems.length || !course) continue
       const inserted = await trx
         .insertInto('learning_records')
         .values({
