@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import type { Db, Trx } from '../db/database.ts'
+import { isCurrentLearningRecord } from '../learning/current.ts'
 import type { Evidence } from './engine.ts'
 
 // Loads the evidence the engagement engine needs for a set of enrolments, as of a date, in three
@@ -44,10 +45,7 @@ export async function loadEvidence(db: Db | Trx, scope: EnrolmentScope, asOf: st
       .where('r.evidence_on', '<=', asOf)
       // Only completions earn credits: a row with a percentage is one at 100.
       .where((eb) => eb.or([eb('r.progress_percent', 'is', null), eb('r.progress_percent', '>=', '100')]))
-      .where('r.retracted', '=', false)
-      .where(({ not, exists, selectFrom }) =>
-        not(exists(selectFrom('learning_records as later').select('later.id').whereRef('later.supersedes', '=', 'r.id'))),
-      )
+      .where(isCurrentLearningRecord('r'))
       .groupBy(['r.participant_id', 'r.course_identifier', 'r.activity_code', 'r.source'])
       .execute(),
     db

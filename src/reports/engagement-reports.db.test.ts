@@ -5,6 +5,7 @@ import { ImportError, importFile } from '../imports/import-file.ts'
 import { importers } from '../imports/importers.ts'
 import { organisation } from '../test-support/fixtures.ts'
 import { createTestServices, type TestServices } from '../test-support/services.ts'
+import { correctLearningRecord } from '../learning/corrections.ts'
 import { declarationReport, engagementReport, ReportQueryError } from './engagement-reports.ts'
 import { engagementTable, toCsv, toXlsx } from './formats.ts'
 import ExcelJS from 'exceljs'
@@ -211,6 +212,32 @@ test('a register correction supersedes the entry (audited); the same file again 
   assert.equal(a!.credits_earned, 27, 'LIVE (6) earned by the contingency completion, dated when it was done')
   const before = await engagementReport(services, { leadProvider: 'edt', cohort: '2022-autumn', asOf: '2022-11-24' })
   assert.equal(before[0]!.credits_earned, 21)
+})
+
+test('a retracted learning record no longer counts; a corrected one counts on its corrected date', async () => {
+  const record = await services.db
+    .selectFrom('learning_records')
+    .select('id')
+    .where('participant_id', '=', ana)
+    .where('activity_code', '=', 'NPQLT-B1-DIAGNOSTIC')
+    .executeTakeFirstOrThrow()
+  await services.db.transaction().execute((trx) => correctLearningRecord(trx, by, record.id, { retract: true, reason: 'entered in error' }))
+  const [a] = await engagementReport(services, { leadProvider: 'edt', cohort: '2022-autumn', asOf: '2022-11-30' })
+  assert.equal(a!.credits_earned, 25, 'the diagnostic (2) is no longer earned')
+  const retraction = await services.db
+    .selectFrom('learning_records')
+    .select('id')
+    .where('supersedes', '=', record.id)
+    .executeTakeFirstOrThrow()
+  await services.db
+    .transaction()
+    .execute((trx) =>
+      correctLearningRecord(trx, by, retraction.id, { occurredAt: '2022-11-28T09:00:00Z', reason: 'done after all, later' }),
+    )
+  const [later] = await engagementReport(services, { leadProvider: 'edt', cohort: '2022-autumn', asOf: '2022-11-30' })
+  assert.equal(later!.credits_earned, 27)
+  const [earlier] = await engagementReport(services, { leadProvider: 'edt', cohort: '2022-autumn', asOf: '2022-11-27' })
+  assert.equal(earlier!.credits_earned, 25)
 })
 
 test('attendance and meetings: bad rows are each reported and nothing is written', async () => {
