@@ -7,6 +7,7 @@ import { registerHomeRoutes } from './home/routes.ts'
 import { registerImportRoutes } from './imports/routes.ts'
 import { registerLearningRoutes } from './learning/routes.ts'
 import { registerOrganisationRoutes } from './organisations/routes.ts'
+import { registerReportRoutes } from './reports/routes.ts'
 import type { Services } from './services.ts'
 import { createApp } from './web/app.ts'
 import { registerHealthRoutes } from './web/health.ts'
@@ -22,6 +23,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   registerCatalogueRoutes(app, services)
   registerLearningRoutes(app, services)
   registerImportRoutes(app, services)
+  registerReportRoutes(app, services)
   registerDevEmailRoutes(app, services)
   services.api.register(app, services.db)
   return app

@@ -1,0 +1,341 @@
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { parse } from 'csv-parse/sync'
+import ExcelJS from 'exceljs'
+import type { FastifyInstance } from 'fastify'
+import { loadDemoData } from '../demo/demo.ts'
+import { buildApp } from '../routes.ts'
+import { Agent, textOf } from '../test-support/agent.ts'
+import { createTestServices, type TestServices } from '../test-support/services.ts'
+import { declarationRow, engagementRow, engagements, type ReportQuery } from './engagement-reports.ts'
+import { declarationTable, engagementTable } from './formats.ts'
+
+// The report pages on the demo data: who sees whose participants, filters, sorting, downloads and
+// bad inputs. Expected figures come from engagements(), so the demo evidence can change.
+
+const password = 'demo-password-for-tests'
+let services: TestServices
+let app: FastifyInstance
+const agents = new Map<string, Agent>()
+
+before(async () => {
+  services = await createTestServices()
+  await loadDemoData(services)
+  app = await buildApp(services)
+  await app.ready()
+})
+after(async () => {
+  await app.close()
+  await services.dispose()
+})
+
+async function as(email: string): Promise<Agent> {
+  let agent = agents.get(email)
+  if (!agent) {
+    agent = new Agent(app)
+    await agent.signIn(email, password)
+    agents.set(email, agent)
+  }
+  return agent
+}
+const lpAdmin = () => as('lead-provider-admin@demo.test')
+const dpLead = () => as('delivery-partner-lead@demo.test')
+
+const expected = (query: Partial<ReportQuery>) =>
+  engagements(services, { leadProvider: 'edt', cohort: '2022-autumn', asOf: '2024-01-31', ...query })
+
+/** The report table's body rows, each a list of cell texts. */
+function tableRows(html: string): string[][] {
+  const body = /<tbody class="govuk-table__body">([\s\S]*?)<\/tbody>/.exec(html)
+  if (!body) return []
+  return [...body[1]!.matchAll(/<tr class="govuk-table__row">([\s\S]*?)<\/tr>/g)].map((row) =>
+    [...row[1]!.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((cell) =>
+      cell[1]!
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/&#39;/g, "'")
+        .replace(/&amp;/g, '&')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    ),
+  )
+}
+const namesIn = (html: string) => tableRows(html).map((cells) => cells[0]!.replace(/ [0-9a-f-]{36}$/, ''))
+const byName = (a: { fullName: string; participantId: string }, b: { fullName: string; participantId: string }) =>
+  a.fullName.localeCompare(b.fullName, 'en-GB') || a.participantId.localeCompare(b.participantId)
+
+test('signed-out visitors are sent to sign in; a participant is forbidden', async () => {
+  for (const url of ['/lead-provider/reports', '/delivery-partner/reports?cohort=2022-autumn']) {
+    const res = await new Agent(app).get(url)
+    assert.equal(res.statusCode, 303, url)
+    assert.equal(res.headers.location, `/sign-in?returnTo=${encodeURIComponent(url)}`)
+  }
+  const participant = await as('participant@demo.test')
+  for (const url of ['/lead-provider/reports', '/delivery-partner/reports', '/lead-provider/reports?cohort=2022-autumn&format=csv']) {
+    const res = await participant.get(url)
+    assert.equal(res.statusCode, 403, url)
+    assert.doesNotMatch(res.body, /govuk-table__body/)
+  }
+  // A delivery-partner lead has no lead-provider reports, and an admin no delivery-partner ones.
+  assert.equal((await (await dpLead()).get('/lead-provider/reports')).statusCode, 403)
+  assert.equal((await (await lpAdmin()).get('/delivery-partner/reports')).statusCode, 403)
+})
+
+test('the page offers the filters, with the most recent cohort already started as the default', async () => {
+  const res = await (await lpAdmin()).get('/lead-provider/reports')
+  assert.equal(res.statusCode, 200)
+  assert.equal(textOf(res.body, 'h1'), 'Reports')
+  for (const id of ['report', 'cohort', 'course', 'delivery_partner', 'as_of-day', 'from'])
+    assert.match(res.body, new RegExp(`id="${id}"`), id)
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date())
+  const started = [...new Set(services.catalogue.coursesOf('edt').flatMap((c) => services.catalogue.cohortsFor('edt', c)))]
+    .map((cohort) => ({ cohort, startsOn: services.catalogue.cohortStartsOn('edt', cohort) ?? '' }))
+    .filter((c) => c.startsOn && c.startsOn <= today)
+    .sort((a, b) => b.startsOn.localeCompare(a.startsOn))
+  assert.match(res.body, new RegExp(`<option value="${started[0]!.cohort}" selected>`))
+  assert.match(res.body, /<option value="east-coast-tsh">East Coast Teaching School Hub<\/option>/)
+})
+
+test('a delivery-partner lead sees only their own participants, and is refused another partner’s', async () => {
+  const lead = await dpLead()
+  const own = await expected({ deliveryPartner: 'north-star-tsh' })
+  assert.ok(own.length > 0)
+  const res = await lead.get('/delivery-partner/reports?lead_provider=edt&cohort=2022-autumn&as_of=2024-01-31')
+  assert.equal(res.statusCode, 200)
+  assert.deepEqual(
+    namesIn(res.body),
+    [...own].sort(byName).map((e) => e.fullName),
+  )
+  assert.ok(tableRows(res.body).every((cells) => cells[2] === 'North Star Teaching School Hub'))
+
+  // East Coast's participants are in EDT's 2022-spring cohort: the lead sees none of them.
+  const others = await expected({ cohort: '2022-spring' })
+  assert.ok(others.length > 0 && others.every((e) => e.deliveryPartner === 'east-coast-tsh'))
+  const spring = await lead.get('/delivery-partner/reports?lead_provider=edt&cohort=2022-spring&as_of=2024-01-31')
+  assert.equal(spring.statusCode, 200)
+  assert.deepEqual(namesIn(spring.body), [])
+  assert.match(spring.body, /No participants match these choices/)
+  for (const e of others) assert.ok(!spring.body.includes(e.fullName))
+
+  for (const url of [
+    '/delivery-partner/reports?delivery_partner=east-coast-tsh&lead_provider=edt&cohort=2022-spring',
+    '/delivery-partner/reports?delivery_partner=east-coast-tsh&lead_provider=edt&cohort=2022-spring&format=csv',
+  ]) {
+    const refused = await lead.get(url)
+    assert.equal(refused.statusCode, 403, url)
+    for (const e of others) assert.ok(!refused.body.includes(e.fullName))
+  }
+
+  // North Star works with EDT and UCL: the lead chooses; Ambition is not one of them.
+  const ucl = await lead.get('/delivery-partner/reports?lead_provider=ucl&cohort=2023-autumn')
+  assert.equal(ucl.statusCode, 200)
+  assert.match(ucl.body, /<option value="ucl" selected>UCL Centre for Educational Leadership<\/option>/)
+  const uclOwn = await engagements(services, {
+    leadProvider: 'ucl',
+    cohort: '2023-autumn',
+    deliveryPartner: 'north-star-tsh',
+    asOf: new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date()),
+  })
+  assert.deepEqual(
+    namesIn(ucl.body),
+    [...uclOwn].sort(byName).map((e) => e.fullName),
+  )
+  const ambition = await lead.get('/delivery-partner/reports?lead_provider=ambition&cohort=2024-autumn')
+  assert.equal(ambition.statusCode, 400)
+  assert.match(ambition.body, /href="#lead_provider">Select a lead provider that North Star Teaching School Hub works with/)
+  assert.doesNotMatch(ambition.body, /govuk-table__body/)
+})
+
+test('a lead-provider admin sees all their partners, filters by delivery partner and course, and is refused others', async () => {
+  const admin = await lpAdmin()
+  const all = await admin.get('/lead-provider/reports?cohort=2022-spring&as_of=2024-01-31')
+  assert.deepEqual(
+    namesIn(all.body),
+    (await expected({ cohort: '2022-spring' })).sort(byName).map((e) => e.fullName),
+  )
+
+  const eastCoast = await admin.get('/lead-provider/reports?cohort=2022-spring&delivery_partner=east-coast-tsh&as_of=2024-01-31')
+  const eastCoastExpected = await expected({ cohort: '2022-spring', deliveryPartner: 'east-coast-tsh' })
+  assert.ok(eastCoastExpected.length > 0)
+  assert.deepEqual(
+    namesIn(eastCoast.body),
+    eastCoastExpected.sort(byName).map((e) => e.fullName),
+  )
+  const northStar = await admin.get('/lead-provider/reports?cohort=2022-spring&delivery_partner=north-star-tsh&as_of=2024-01-31')
+  assert.deepEqual(namesIn(northStar.body), [])
+
+  const npqlt = await admin.get('/lead-provider/reports?cohort=2022-autumn&course=npq-leading-teaching&as_of=2024-01-31')
+  const npqltExpected = await expected({ course: 'npq-leading-teaching' })
+  assert.ok(npqltExpected.length > 0 && npqltExpected.length < (await expected({})).length)
+  const rows = tableRows(npqlt.body)
+  assert.deepEqual(
+    rows.map((cells) => cells[0]!.replace(/ [0-9a-f-]{36}$/, '')),
+    npqltExpected.sort(byName).map((e) => e.fullName),
+  )
+  assert.ok(rows.every((cells) => cells[1] === 'NPQLT'))
+  // Credits, percentage, the eligibility tag and the blocks, as engagement() has them.
+  for (const [i, e] of npqltExpected.entries()) {
+    const cells = rows[i]!
+    assert.ok(cells[0]!.endsWith(e.participantId))
+    assert.equal(cells[3], `${e.engagement.creditsEarned} of ${e.engagement.creditsAvailable}`)
+    assert.equal(cells[4], `${e.engagement.percent}%`)
+    assert.equal(cells[5], e.engagement.eligibleForAssessment ? 'Eligible' : 'Not yet')
+    assert.deepEqual(
+      cells.slice(6),
+      e.engagement.blocks.map((b) => `${b.percent}%`),
+    )
+  }
+  assert.match(npqlt.body, /at least 90% of the credits available, compared on the exact figure/)
+
+  assert.equal((await admin.get('/lead-provider/reports?cohort=2023-autumn&delivery_partner=southern-lights-mat')).statusCode, 403)
+  assert.equal((await admin.get('/lead-provider/reports?cohort=2023-autumn&lead_provider=ucl')).statusCode, 403)
+})
+
+test('sorting on the server: header links toggle the order, rows follow it', async () => {
+  const admin = await lpAdmin()
+  const res = await admin.get('/lead-provider/reports?cohort=2022-autumn&as_of=2024-01-31&sort=percent&order=descending')
+  assert.equal(res.statusCode, 200)
+  const sorted = (await expected({})).sort((a, b) => b.engagement.ratio - a.engagement.ratio || byName(a, b))
+  assert.deepEqual(
+    namesIn(res.body),
+    sorted.map((e) => e.fullName),
+  )
+  const header = /<th scope="col"[^>]*aria-sort="descending"><a class="govuk-link" href="([^"]+)">Engagement<\/a><\/th>/.exec(res.body)
+  assert.ok(header, 'the Engagement column is marked as sorted descending')
+  assert.match(header[1]!.replace(/&amp;/g, '&'), /sort=percent&order=ascending/)
+  assert.match(res.body, /aria-sort="none"><a class="govuk-link" href="[^"]*sort=name&amp;order=ascending/)
+
+  const declaration = await admin.get(
+    '/lead-provider/reports?report=declaration&cohort=2022-autumn&as_of=2024-01-31&from=2023-06-22&sort=in_period&order=descending',
+  )
+  const byPeriod = (await expected({}))
+    .map((e) => ({ ...e, row: declarationRow(e, '2023-06-22') }))
+    .sort((a, b) => b.row.credits_in_period - a.row.credits_in_period || byName(a, b))
+  const rows = tableRows(declaration.body)
+  assert.deepEqual(
+    rows.map((cells) => [cells[0]!.replace(/ [0-9a-f-]{36}$/, ''), cells[3], cells[4]]),
+    byPeriod.map((e) => [e.fullName, String(e.row.credits_in_period), String(e.row.cumulative_credits)]),
+  )
+  assert.ok(byPeriod.some((e) => e.row.credits_in_period !== e.row.cumulative_credits))
+  assert.match(declaration.body, /credits earned after 22 June 2023 up to the end of 31 January 2024/)
+  // The previous review dates are offered; the one chosen is checked.
+  assert.match(declaration.body, /value="2023-06-22" checked/)
+  assert.match(declaration.body, /24 November 2022: started review date/)
+  // A review date not offered (another cohort's, left checked when the cohort changed) falls back to the latest offered.
+  const stale = await admin.get('/lead-provider/reports?report=declaration&cohort=2022-autumn&as_of=2024-01-31&from=2026-08-21')
+  assert.equal(stale.statusCode, 200)
+  assert.match(stale.body, /value="2024-01-24" checked/)
+  assert.match(stale.body, /credits earned after 24 January 2024 up to the end of 31 January 2024/)
+  // Another date, in a link as one ISO value.
+  const custom = await admin.get(
+    '/lead-provider/reports?report=declaration&cohort=2022-autumn&as_of=2024-01-31&from=custom&from_date=2023-01-01',
+  )
+  assert.match(custom.body, /value="custom" checked/)
+  assert.match(custom.body, /id="from_date-day" name="from_date-day" type="text" value="1"/)
+  assert.match(custom.body, /credits earned after 1 January 2023 up to the end of 31 January 2024/)
+  assert.match(custom.body, /href="[^"]*from=custom&amp;from_date=2023-01-01[^"]*format=csv"/)
+})
+
+test('CSV download: the rows of the page with the same filters, named by them', async () => {
+  const lead = await dpLead()
+  const res = await lead.get('/delivery-partner/reports?lead_provider=edt&cohort=2022-autumn&as_of=2024-01-31&format=csv')
+  assert.equal(res.statusCode, 200)
+  assert.equal(res.headers['content-type'], 'text/csv; charset=utf-8')
+  assert.equal(res.headers['content-disposition'], 'attachment; filename="engagement-edt-2022-autumn-north-star-tsh-2024-01-31.csv"')
+  assert.equal(res.headers['cache-control'], 'no-store')
+  const records = parse(res.body) as string[][]
+  const own = (await expected({ deliveryPartner: 'north-star-tsh' })).sort(byName)
+  const table = engagementTable(own.map(engagementRow))
+  assert.deepEqual(records[0], [table.columns[0], 'full_name', ...table.columns.slice(1)])
+  assert.equal(records.length, own.length + 1)
+  const text = (v: string | number | boolean | null) => (v === null ? '' : String(v))
+  for (const [i, e] of own.entries()) {
+    const record = records[i + 1]!
+    assert.equal(record[1], e.fullName)
+    assert.equal(record[3], 'north-star-tsh')
+    assert.equal(record[7], String(e.engagement.eligibleForAssessment))
+    const row = table.rows[i]!
+    assert.deepEqual(record, [text(row[0]!), e.fullName, ...row.slice(1).map(text)])
+  }
+  // The page links to exactly this download.
+  const page = await lead.get('/delivery-partner/reports?lead_provider=edt&cohort=2022-autumn&as_of=2024-01-31')
+  const link = /<a class="govuk-link" href="([^"]+format=csv)"/.exec(page.body)
+  assert.ok(link)
+  const linked = await lead.get(link[1]!.replace(/&amp;/g, '&'))
+  assert.equal(linked.body, res.body)
+})
+
+test('XLSX download of the Declaration report, read back with exceljs', async () => {
+  const admin = await lpAdmin()
+  const res = await admin.get(
+    '/lead-provider/reports?report=declaration&cohort=2022-autumn&course=npq-headship&as_of=2024-01-31&from=2023-06-22&format=xlsx',
+  )
+  assert.equal(res.statusCode, 200)
+  assert.equal(res.headers['content-type'], 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+  assert.equal(
+    res.headers['content-disposition'],
+    'attachment; filename="declaration-edt-2022-autumn-npq-headship-2023-06-22-to-2024-01-31.xlsx"',
+  )
+  const workbook = new ExcelJS.Workbook()
+  await workbook.xlsx.load(res.rawPayload as unknown as ArrayBuffer)
+  const sheet = workbook.getWorksheet('Declaration')
+  assert.ok(sheet)
+  const values = sheet.getSheetValues().slice(1) as unknown[][]
+  const rows = values.map((row) => row.slice(1))
+  const headship = (await expected({ course: 'npq-headship' })).sort(byName)
+  assert.ok(headship.length > 0)
+  const table = declarationTable(headship.map((e) => declarationRow(e, '2023-06-22')))
+  assert.deepEqual(rows[0], [table.columns[0], 'full_name', ...table.columns.slice(1)])
+  assert.deepEqual(
+    rows.slice(1),
+    table.rows.map((row, i) => [row[0], headship[i]!.fullName, ...row.slice(1)]),
+  )
+})
+
+test('bad inputs show the error summary and field errors, and no results', async () => {
+  const admin = await lpAdmin()
+  const cases: [string, string, RegExp][] = [
+    ['cohort=2022-autumn&as_of-day=31&as_of-month=2&as_of-year=2023', 'as_of-day', /The report date must be a real date/],
+    ['cohort=2022-autumn&as_of-day=31&as_of-month=&as_of-year=2023', 'as_of-month', /The report date must include a month/],
+    ['cohort=2022-autumn&as_of=2023-13-01', 'as_of-day', /The report date must be a real date/],
+    ['cohort=1999-autumn', 'cohort', /Select a cohort that Education Development Trust runs/],
+    ['cohort=2022-autumn&course=npq-made-up', 'course', /Select a course that Education Development Trust runs/],
+    ['cohort=2022-autumn&delivery_partner=nowhere-tsh', 'delivery_partner', /Select a delivery partner that works with/],
+    ['cohort=2022-autumn&report=payments', 'report', /Select a report/],
+    [
+      'report=declaration&cohort=2022-autumn&as_of=2023-01-31&from=custom&from_date-day=1&from_date-month=2&from_date-year=2023',
+      'from_date-day',
+      /must be on or before the report date/,
+    ],
+    [
+      'report=declaration&cohort=2022-autumn&as_of=2023-01-31&from=custom&from_date=2023-06-22',
+      'from_date-day',
+      /must be on or before the report date/,
+    ],
+    ['report=declaration&cohort=2022-autumn&from=yesterday', 'from', /Select the date credits are counted from/],
+    ['report=declaration&cohort=2022-autumn&from=custom&from_date=2023-02-30', 'from_date-day', /must be a real date/],
+    ['report=declaration&cohort=2022-autumn&from=custom', 'from_date-day', /Enter the date credits are counted from/],
+  ]
+  for (const [query, field, message] of cases) {
+    for (const url of [`/lead-provider/reports?${query}`, `/lead-provider/reports?${query}&format=csv`]) {
+      const res = await admin.get(url)
+      assert.equal(res.statusCode, 400, url)
+      assert.match(res.headers['content-type'] as string, /text\/html/, url)
+      assert.match(res.body, /<title>Error: Reports/, url)
+      assert.match(res.body, /govuk-error-summary/, url)
+      assert.match(res.body, new RegExp(`href="#${field}">`), url)
+      assert.match(res.body, message, url)
+      assert.match(res.body, /govuk-error-message/, url)
+      assert.doesNotMatch(res.body, /govuk-table__body/, url)
+    }
+  }
+  // The values typed are kept.
+  const kept = await admin.get('/lead-provider/reports?cohort=2022-autumn&as_of-day=31&as_of-month=2&as_of-year=2023')
+  assert.match(kept.body, /id="as_of-day" name="as_of-day" type="text" value="31"/)
+})
+
+test('names are shown on the pages but never written to the log', async () => {
+  const names = (await expected({})).map((e) => e.fullName)
+  assert.ok(names.length > 0)
+  const log = services.logLines.join('\n')
+  for (const name of names) assert.ok(!log.includes(name), `${name} is in the log`)
+})
