@@ -262,7 +262,12 @@ export function registerReportRoutes(app: FastifyInstance, services: Services): 
     if (reportParam !== 'engagement' && reportParam !== 'declaration') errors.push({ field: 'report', message: 'Select a report' })
 
     const cohorts = cohortsOf(lp.code)
-    const defaultCohort = cohorts.find((c) => c.startsOn !== null && c.startsOn <= today) ?? cohorts.at(-1)
+    // By default the most recent cohort that has started and has participants here, so the page opens on figures.
+    let withParticipants = db.selectFrom('enrolments').select('cohort').distinct().where('lead_provider_id', '=', lp.id)
+    if (scope.deliveryPartner) withParticipants = withParticipants.where('delivery_partner_id', '=', scope.deliveryPartner.id)
+    const populated = new Set((await withParticipants.execute()).map((r) => r.cohort))
+    const started = cohorts.filter((c) => c.startsOn !== null && c.startsOn <= today)
+    const defaultCohort = started.find((c) => populated.has(c.cohort)) ?? started[0] ?? cohorts.at(-1)
     let cohort = query('cohort') || defaultCohort?.cohort || ''
     if (!cohorts.some((c) => c.cohort === cohort)) {
       errors.push({ field: 'cohort', message: `Select a cohort that ${lp.name} runs` })
