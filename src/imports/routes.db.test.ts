@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { FastifyInstance } from 'fastify'
-import { loadDemoData } from '../demo/demo.ts'
-import { buildApp } from '../routes.ts'
 import { Agent, textOf } from '../test-support/agent.ts'
-import { createTestServices, type TestServices } from '../test-support/services.ts'
+import { startDemoApp } from '../test-support/demo-app.ts'
+import type { TestServices } from '../test-support/services.ts'
 
 // The upload page: upload, preview what would change (nothing written), apply; problems listed by
 // line and column; other lead providers' rows refused; admins only.
@@ -13,16 +12,12 @@ const password = 'demo-password-for-tests'
 let services: TestServices
 let app: FastifyInstance
 
+let close: () => Promise<void>
+
 before(async () => {
-  services = await createTestServices()
-  await loadDemoData(services)
-  app = await buildApp(services)
-  await app.ready()
+  ;({ services, app, close } = await startDemoApp())
 })
-after(async () => {
-  await app.close()
-  await services.dispose()
-})
+after(() => close())
 
 const partners =
   'delivery_partner_id,name,lead_provider\nriver-tsh,River Teaching School Hub,edt\nnorth-star-tsh,North Star Teaching School Hub,edt\n'

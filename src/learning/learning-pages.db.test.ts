@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { FastifyInstance } from 'fastify'
-import { loadDemoData } from '../demo/demo.ts'
-import { buildApp } from '../routes.ts'
 import { Agent, csrfToken } from '../test-support/agent.ts'
 import { systemPrincipal } from '../test-support/fixtures.ts'
-import { createTestServices, type TestServices } from '../test-support/services.ts'
+import { startDemoApp } from '../test-support/demo-app.ts'
+import type { TestServices } from '../test-support/services.ts'
 import { correctLearningRecord } from './corrections.ts'
 
 // The participant's course page: what they have completed, "Mark as complete" for self-study, and
@@ -16,16 +15,12 @@ const coursePage = '/participant/courses/npq-headship'
 let services: TestServices
 let app: FastifyInstance
 
+let close: () => Promise<void>
+
 before(async () => {
-  services = await createTestServices()
-  await loadDemoData(services)
-  app = await buildApp(services)
-  await app.ready()
+  ;({ services, app, close } = await startDemoApp())
 })
-after(async () => {
-  await app.close()
-  await services.dispose()
-})
+after(() => close())
 
 async function participant() {
   const agent = new Agent(app)

@@ -3,10 +3,9 @@ import { after, before, test } from 'node:test'
 import { parse } from 'csv-parse/sync'
 import ExcelJS from 'exceljs'
 import type { FastifyInstance } from 'fastify'
-import { loadDemoData } from '../demo/demo.ts'
-import { buildApp } from '../routes.ts'
 import { Agent, textOf } from '../test-support/agent.ts'
-import { createTestServices, type TestServices } from '../test-support/services.ts'
+import { startDemoApp } from '../test-support/demo-app.ts'
+import type { TestServices } from '../test-support/services.ts'
 import { declarationRow, engagementRow, engagements, type ReportQuery } from './engagement-reports.ts'
 import { declarationTable, engagementTable } from './formats.ts'
 
@@ -18,16 +17,12 @@ let services: TestServices
 let app: FastifyInstance
 const agents = new Map<string, Agent>()
 
+let close: () => Promise<void>
+
 before(async () => {
-  services = await createTestServices()
-  await loadDemoData(services)
-  app = await buildApp(services)
-  await app.ready()
+  ;({ services, app, close } = await startDemoApp())
 })
-after(async () => {
-  await app.close()
-  await services.dispose()
-})
+after(() => close())
 
 async function as(email: string): Promise<Agent> {
   let agent = agents.get(email)
