@@ -80,7 +80,12 @@ export function engagementAsOf(design: Design, evidence: Evidence[], asOf: strin
 /** EDT credits and Ambition items: an activity's credits once, at its first completion. */
 function itemised(design: Design, evidence: Evidence[], asOf: string, options: EngagementOptions): Engagement {
   const byCode = new Map<string, Evidence[]>()
-  for (const e of evidence) if (e.kind !== 'meeting-log') byCode.set(e.code, [...(byCode.get(e.code) ?? []), e])
+  for (const e of evidence) {
+    if (e.kind === 'meeting-log') continue
+    const list = byCode.get(e.code)
+    if (list) list.push(e)
+    else byCode.set(e.code, [e])
+  }
   const earned: EarnedItem[] = []
   const earnedOn = (activity: Activity): string | null => {
     const first = firstDates(byCode.get(activity.code) ?? [], asOf, (e) => earnsActivity(activity, e, options, design.style))
