@@ -185,5 +185,53 @@ test('import: a good file prints a summary; a bad one lists file:line:column pro
   assert.deepEqual(JSON.parse(again.stdout), { kind: 'delivery-partners', rows: 1, created: 0, updated: 0, unchanged: 1 })
 
   assert.equal(npq(['import', 'delivery-partners', path.join(dir, 'missing.csv')]).code, 1)
-  assert.equal(npq(['import', 'attendance', partners]).code, 2) // a kind that arrives with a later capability
+  assert.equal(npq(['import', 'attendance', partners]).code, 1) // the wrong columns for the kind
+  assert.equal(npq(['import', 'assessments', partners]).code, 2) // a kind that arrives with a later capability
+})
+
+test('report engagement|declaration: JSON sorted by participant_id, CSV, and clear errors', () => {
+  const base = ['--lead-provider', 'edt', '--cohort', '2022-autumn', '--as-of', '2026-11-23', '--quiet']
+  const json = npq(['report', 'engagement', ...base])
+  assert.equal(json.code, 0, json.stderr)
+  const rows = JSON.parse(json.stdout) as {
+    participant_id: string
+    credits_available: number
+    blocks: unknown[]
+    eligible_for_assessment: boolean
+  }[]
+  assert.ok(rows.length > 0)
+  assert.deepEqual(
+    rows.map((r) => r.participant_id),
+    rows.map((r) => r.participant_id).sort(),
+  )
+  assert.deepEqual(Object.keys(rows[0]!), [
+    'participant_id',
+    'course_identifier',
+    'delivery_partner',
+    'credits_earned',
+    'credits_available',
+    'engagement_percent',
+    'eligible_for_assessment',
+    'blocks',
+  ])
+  const csv = npq(['report', 'engagement', ...base, '--format', 'csv', '--delivery-partner', 'north-star-tsh'])
+  assert.equal(csv.code, 0, csv.stderr)
+  assert.match(csv.stdout.split('\n')[0]!, /^participant_id,course_identifier,delivery_partner,credits_earned/)
+  const declaration = npq(['report', 'declaration', ...base, '--from', '2022-11-24'])
+  assert.equal(declaration.code, 0, declaration.stderr)
+  assert.deepEqual(Object.keys(JSON.parse(declaration.stdout)[0]), [
+    'participant_id',
+    'course_identifier',
+    'delivery_partner',
+    'credits_in_period',
+    'cumulative_credits',
+  ])
+
+  const noDate = npq(['report', 'engagement', '--lead-provider', 'edt', '--cohort', '2022-autumn'])
+  assert.equal(noDate.code, 2)
+  assert.match(noDate.stderr, /needs --as-of/)
+  const badCohort = npq(['report', 'engagement', '--lead-provider', 'edt', '--cohort', '2099-autumn', '--as-of', '2023-01-31'])
+  assert.equal(badCohort.code, 1)
+  assert.match(badCohort.stderr, /runs no course in cohort 2099-autumn \(--cohort\)/)
+  assert.equal(npq(['report', 'outputs', ...base]).code, 2) // arrives with the outputs capability
 })
