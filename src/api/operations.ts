@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { cohortPattern, courses } from '../catalogue/courses.ts'
+import { cohortPattern, courseIdentifiers } from '../catalogue/courses.ts'
 import type { Db } from '../db/database.ts'
 import { forbidden } from '../errors.ts'
 import { deliveryPartnersOf } from '../organisations/organisations.ts'
@@ -48,7 +48,7 @@ export function addFoundationOperations(api: ApiRegistry, db: Db): void {
     tag: 'Participants',
     query: z.object({
       cohort: z.string().regex(cohortPattern, 'Use a cohort like 2022-autumn').optional().meta({ description: 'e.g. 2022-autumn' }),
-      course_identifier: z.enum(courses.map((c) => c.identifier) as [string, ...string[]]).optional(),
+      course_identifier: z.enum(courseIdentifiers).optional(),
       delivery_partner_id: z.string().max(100).optional(),
     }),
     response: z.object({ data: z.array(participant) }),

@@ -5,7 +5,7 @@ import type { Db } from '../db/database.ts'
 import { can } from '../policy/policy.ts'
 import type { Catalogue } from './catalogue.ts'
 import { catalogueShowJson } from './cli-output.ts'
-import { cohortPattern, courses } from './courses.ts'
+import { cohortPattern, courseIdentifiers, courses } from './courses.ts'
 import type { DesignVersions } from './versions.ts'
 
 // The catalogue for a lead provider's own systems: its designs, in the JSON of `npq catalogue show`.
@@ -97,7 +97,7 @@ export function addCatalogueOperations(api: ApiRegistry, db: Db, catalogue: Cata
     operationId: 'showDesign',
     summary: 'One design with its blocks and activities; with a cohort, the version it runs and its output dates',
     tag: 'Catalogue',
-    params: z.object({ course_identifier: z.enum(courses.map((c) => c.identifier) as [string, ...string[]]) }),
+    params: z.object({ course_identifier: z.enum(courseIdentifiers) }),
     query: z.object({ cohort: z.string().regex(cohortPattern, 'Use a cohort like 2022-autumn').optional() }),
     response: designJson,
     handler: async ({ principal, params, query }) => {

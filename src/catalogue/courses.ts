@@ -52,6 +52,9 @@ export const courses: readonly Course[] = parsed.data.courses.map((c) => ({
   months: c.months,
 }))
 
+/** The DfE course identifiers, as a tuple for z.enum. */
+export const courseIdentifiers = courses.map((c) => c.identifier) as [string, ...string[]]
+
 export const declarationTypesOfGroup: Record<CourseGroup, readonly DeclarationType[]> = parsed.data.declaration_types
 
 const byIdentifier = new Map(courses.map((c) => [c.identifier, c]))

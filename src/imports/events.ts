@@ -1,10 +1,10 @@
 import { z } from 'zod'
 import { recordAudit } from '../audit/audit.ts'
 import { findActivity } from '../catalogue/activities.ts'
-import { cohortPattern, courses } from '../catalogue/courses.ts'
+import { cohortPattern } from '../catalogue/courses.ts'
 import { londonDateOf } from '../dates/london.ts'
 import { eventKinds } from '../db/schema.ts'
-import { moment } from './fields.ts'
+import { courseIdentifier, moment } from './fields.ts'
 import type { Importer } from './import-file.ts'
 import { leadProviderAndPartner } from './lookups.ts'
 
@@ -18,10 +18,7 @@ const row = z.object({
   event_id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/, 'must be letters, digits, . _ : / or - (at most 100)'),
   lead_provider: z.string().min(1, 'must not be empty'),
   delivery_partner: z.string().min(1, 'must not be empty'),
-  course_identifier: z.enum(
-    courses.map((c) => c.identifier) as [string, ...string[]],
-    'must be a DfE course identifier, e.g. npq-headship',
-  ),
+  course_identifier: courseIdentifier,
   cohort: z.string().regex(cohortPattern, 'must be a cohort like 2022-autumn'),
   activity_code: z.string().transform((s) => (s.trim() === '' ? null : s.trim())),
   kind: z.enum(eventKinds, `must be one of ${eventKinds.join(', ')}`),

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { courseIdentifiers } from '../catalogue/courses.ts'
 
 // Column types shared by the import kinds (and the ingest API), with the wording people see.
 
@@ -37,3 +38,5 @@ export const percent = z
   .optional()
   .transform((s) => (s === undefined || s === '' ? null : Number(s)))
   .pipe(z.number('must be a number from 0 to 100').min(0, 'must be from 0 to 100').max(100, 'must be from 0 to 100').nullable())
+
+export const courseIdentifier = z.enum(courseIdentifiers, 'must be a DfE course identifier, e.g. npq-headship')

@@ -1,8 +1,7 @@
 import { z } from 'zod'
-import { courses } from '../catalogue/courses.ts'
 import { londonDateOf } from '../dates/london.ts'
 import { recordMeetingLog } from '../meetings/meeting-logs.ts'
-import { calendarDate, yesNo } from './fields.ts'
+import { calendarDate, courseIdentifier, yesNo } from './fields.ts'
 import type { Importer } from './import-file.ts'
 
 // `npq import meetings`: signed line manager/mentor meeting logs. Where the design counts meetings
@@ -17,10 +16,7 @@ const wholeNumber = (min: number) =>
 
 const row = z.object({
   participant_id: z.uuid('must be a UUID'),
-  course_identifier: z.enum(
-    courses.map((c) => c.identifier) as [string, ...string[]],
-    'must be a DfE course identifier, e.g. npq-headship',
-  ),
+  course_identifier: courseIdentifier,
   meeting_number: wholeNumber(1),
   held_on: calendarDate,
   signed_by_line_manager: yesNo,

@@ -1,9 +1,9 @@
 import { z } from 'zod'
 import { recordAudit } from '../audit/audit.ts'
-import { cohortPattern, courses } from '../catalogue/courses.ts'
+import { cohortPattern } from '../catalogue/courses.ts'
 import { londonDateOf } from '../dates/london.ts'
 import { findOrganisation } from '../organisations/organisations.ts'
-import { yesNo } from './fields.ts'
+import { courseIdentifier, yesNo } from './fields.ts'
 import type { Importer } from './import-file.ts'
 import { leadProviderAndPartner } from './lookups.ts'
 
@@ -16,10 +16,7 @@ const row = z.object({
   trn: z.string().regex(/^[0-9]{7}$/, 'must be 7 digits'),
   lead_provider: z.string().min(1, 'must not be empty'),
   delivery_partner: z.string().min(1, 'must not be empty'),
-  course_identifier: z.enum(
-    courses.map((c) => c.identifier) as [string, ...string[]],
-    'must be a DfE course identifier, e.g. npq-headship',
-  ),
+  course_identifier: courseIdentifier,
   cohort: z.string().regex(cohortPattern, 'must be a cohort like 2022-autumn'),
   school_urn: z.string().regex(/^[0-9]{6,7}$/, 'must be a 6 or 7 digit URN'),
   school_contract_signed: yesNo,
