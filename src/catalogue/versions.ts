@@ -50,6 +50,7 @@ async function nextVersion(trx: Trx, leadProvider: string, courseIdentifier: str
 export class DesignVersions {
   private readonly db: Db
   private readonly catalogue: Catalogue
+  private readonly parsed = new Map<string, Design>()
 
   constructor(db: Db, catalogue: Catalogue) {
     this.db = db
@@ -139,15 +140,21 @@ export class DesignVersions {
   ): Promise<Design | undefined> {
     // Inside a transaction pass it in: on the embedded database a query through the pool would wait
     // for the transaction to end.
-    const row = await db
+    const bound = await db
       .selectFrom('cohort_designs as c')
-      .innerJoin('design_versions as v', 'v.id', 'c.design_version_id')
-      .select(['v.version', 'v.content'])
+      .select('c.design_version_id as id')
       .where('c.lead_provider', '=', leadProvider)
       .where('c.course_identifier', '=', courseIdentifier)
       .where('c.cohort', '=', cohort)
       .executeTakeFirst()
-    return row ? designFromContent(row.content, row.version, `${leadProvider}/${courseIdentifier} version ${row.version}`) : undefined
+    if (!bound) return undefined
+    // Versions are append-only, so a parsed version never goes stale; reports ask for the same few.
+    const cached = this.parsed.get(bound.id)
+    if (cached) return cached
+    const row = await db.selectFrom('design_versions').select(['version', 'content']).where('id', '=', bound.id).executeTakeFirstOrThrow()
+    const design = designFromContent(row.content, row.version, `${leadProvider}/${courseIdentifier} version ${row.version}`)
+    this.parsed.set(bound.id, design)
+    return design
   }
 
   async versions(leadProvider: string, courseIdentifier: string): Promise<VersionSummary[]> {

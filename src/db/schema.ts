@@ -179,6 +179,25 @@ export interface LearningRecordsTable {
   recorded_at: Timestamp
 }
 
+/** First completion per enrolment, activity and source; kept by a trigger on learning_records (migration 0007). */
+export interface LearningCompletionsTable {
+  participant_id: string
+  course_identifier: string
+  activity_code: string
+  source: 'automatic' | 'self-report'
+  first_on: string
+}
+
+/** First attended / contingency-completed date per enrolment and activity; kept by triggers (migration 0007). */
+export interface AttendanceFirstsTable {
+  participant_id: string
+  course_identifier: string
+  activity_code: string
+  lead_provider_id: string
+  status: 'attended' | 'contingency-completed'
+  first_on: string
+}
+
 export const eventKinds = [
   'induction',
   'conference',
@@ -275,6 +294,8 @@ export interface Schema {
   cohort_designs: CohortDesignsTable
   block_windows: BlockWindowsTable
   learning_records: LearningRecordsTable
+  learning_completions: LearningCompletionsTable
+  attendance_firsts: AttendanceFirstsTable
   events: EventsTable
   register_entries: RegisterEntriesTable
   meeting_logs: MeetingLogsTable

@@ -77,20 +77,34 @@ export function engagementAsOf(design: Design, evidence: Evidence[], asOf: strin
   return design.style === 'weighted' ? weighted(design, evidence, asOf) : itemised(design, evidence, asOf, options)
 }
 
+/** Every activity of a design by code, built once per design (designs are immutable once loaded). */
+const activitiesByCode = new WeakMap<Design, Map<string, Activity>>()
+function activityIndex(design: Design): Map<string, Activity> {
+  let index = activitiesByCode.get(design)
+  if (!index) {
+    index = new Map()
+    for (const block of design.blocks) for (const activity of block.activities) index.set(activity.code, activity)
+    for (const activity of design.programmeActivities) index.set(activity.code, activity)
+    activitiesByCode.set(design, index)
+  }
+  return index
+}
+
 /** EDT credits and Ambition items: an activity's credits once, at its first completion. */
 function itemised(design: Design, evidence: Evidence[], asOf: string, options: EngagementOptions): Engagement {
-  const byCode = new Map<string, Evidence[]>()
+  // One pass over the evidence: the first date on which each activity was earned. (Reports run this
+  // for thousands of enrolments at a time, so no per-activity lists.)
+  const activities = activityIndex(design)
+  const firstOn = new Map<string, string>()
   for (const e of evidence) {
-    if (e.kind === 'meeting-log') continue
-    const list = byCode.get(e.code)
-    if (list) list.push(e)
-    else byCode.set(e.code, [e])
+    if (e.kind === 'meeting-log' || e.on > asOf) continue
+    const activity = activities.get(e.code)
+    if (!activity) continue
+    const seen = firstOn.get(e.code)
+    if ((seen === undefined || e.on < seen) && earnsActivity(activity, e, options, design.style)) firstOn.set(e.code, e.on)
   }
   const earned: EarnedItem[] = []
-  const earnedOn = (activity: Activity): string | null => {
-    const first = firstDates(byCode.get(activity.code) ?? [], asOf, (e) => earnsActivity(activity, e, options, design.style))
-    return first.get(activity.code) ?? null
-  }
+  const earnedOn = (activity: Activity): string | null => firstOn.get(activity.code) ?? null
   const blocks: BlockEngagement[] = []
   for (const block of design.blocks) {
     if (block.provisional) continue
@@ -203,7 +217,8 @@ function summary(creditsEarned: number, creditsAvailable: number, blocks: BlockE
     percent: roundPercent(100 * ratio),
     eligibleForAssessment: ratio >= ASSESSMENT_GATE,
     blocks,
-    earned: earned.sort((a, b) => a.on.localeCompare(b.on) || a.code.localeCompare(b.code)),
+    // Dates and codes are ASCII: plain comparison orders them, much faster than localeCompare.
+    earned: earned.sort((a, b) => (a.on < b.on ? -1 : a.on > b.on ? 1 : a.code < b.code ? -1 : a.code > b.code ? 1 : 0)),
   }
 }
 

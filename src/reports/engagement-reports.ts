@@ -1,7 +1,7 @@
 import type { Design } from '../catalogue/load.ts'
 import type { Db, Trx } from '../db/database.ts'
 import { declarationCredits, engagementAsOf, roundPercent, type Engagement } from '../engagement/engine.ts'
-import { enrolmentKey, loadEvidence } from '../engagement/evidence.ts'
+import { loadEvidence } from '../engagement/evidence.ts'
 import { findOrganisation } from '../organisations/organisations.ts'
 import type { Services } from '../services.ts'
 
@@ -56,60 +56,48 @@ export type EnrolmentEngagement = {
 
 /** Every enrolment in scope with its engagement as of the date. Unknown names are a ReportQueryError. */
 export async function engagements(services: Services, query: ReportQuery, db: Db | Trx = services.db): Promise<EnrolmentEngagement[]> {
-  const lp = await findOrganisation(db, 'lead-provider', query.leadProvider)
-  if (!lp) throw new ReportQueryError('lead_provider', `unknown lead provider "${query.leadProvider}"`)
   const courses = services.catalogue
     .coursesOf(query.leadProvider)
     .filter((c) => !query.course || c === query.course)
     .filter((c) => services.catalogue.cohortsFor(query.leadProvider, c).includes(query.cohort))
+  // The lookups are independent: run them together rather than one round trip after another.
+  const [lp, dp, courseDesigns] = await Promise.all([
+    findOrganisation(db, 'lead-provider', query.leadProvider),
+    query.deliveryPartner ? findOrganisation(db, 'delivery-partner', query.deliveryPartner) : undefined,
+    Promise.all(
+      courses.map(
+        async (course) => [course, await services.designs.designForCohort(query.leadProvider, course, query.cohort, db)] as const,
+      ),
+    ),
+  ])
+  if (!lp) throw new ReportQueryError('lead_provider', `unknown lead provider "${query.leadProvider}"`)
   if (query.course && !services.catalogue.coursesOf(query.leadProvider).includes(query.course)) {
     throw new ReportQueryError('course', `${query.leadProvider} has no design for ${query.course}`)
   }
   if (courses.length === 0) {
     throw new ReportQueryError('cohort', `${query.leadProvider} runs no ${query.course ?? 'course'} in cohort ${query.cohort}`)
   }
-  let deliveryPartnerId: string | undefined
-  if (query.deliveryPartner) {
-    const dp = await findOrganisation(db, 'delivery-partner', query.deliveryPartner)
-    if (!dp) throw new ReportQueryError('delivery_partner', `unknown delivery partner "${query.deliveryPartner}"`)
-    deliveryPartnerId = dp.id
-  }
+  if (query.deliveryPartner && !dp) throw new ReportQueryError('delivery_partner', `unknown delivery partner "${query.deliveryPartner}"`)
+  const deliveryPartnerId = dp?.id
 
   const designs = new Map<string, Design>()
-  for (const course of courses) {
-    const design = await services.designs.designForCohort(query.leadProvider, course, query.cohort, db)
-    if (design) designs.set(course, design)
-  }
+  for (const [course, design] of courseDesigns) if (design) designs.set(course, design)
   const scope = { leadProviderId: lp.id, cohort: query.cohort, courseIdentifier: query.course, deliveryPartnerId }
-  let enrolmentQuery = db
-    .selectFrom('enrolments as e')
-    .innerJoin('participants as p', 'p.id', 'e.participant_id')
-    .leftJoin('organisations as dp', 'dp.id', 'e.delivery_partner_id')
-    .select(['e.participant_id', 'e.course_identifier', 'p.full_name', 'dp.code as dp_code', 'dp.name as dp_name'])
-    .where('e.lead_provider_id', '=', lp.id)
-    .where('e.cohort', '=', query.cohort)
-  if (query.course) enrolmentQuery = enrolmentQuery.where('e.course_identifier', '=', query.course)
-  if (deliveryPartnerId) enrolmentQuery = enrolmentQuery.where('e.delivery_partner_id', '=', deliveryPartnerId)
-  const [enrolments, evidence] = await Promise.all([
-    enrolmentQuery.orderBy('e.participant_id').orderBy('e.course_identifier').execute(),
-    loadEvidence(db, scope, query.asOf),
-  ])
+  const enrolments = await loadEvidence(db, scope, query.asOf, { meetingLogs: [...designs.values()].some((d) => d.style === 'weighted') })
 
   const result: EnrolmentEngagement[] = []
   for (const e of enrolments) {
-    const design = designs.get(e.course_identifier)
+    const design = designs.get(e.courseIdentifier)
     if (!design) continue
-    const selfReporting = services.catalogue.cohortOutputs(query.leadProvider, query.cohort, e.course_identifier)?.selfReporting ?? false
+    const selfReporting = services.catalogue.cohortOutputs(query.leadProvider, query.cohort, e.courseIdentifier)?.selfReporting ?? false
     result.push({
-      participantId: e.participant_id,
-      fullName: e.full_name,
-      courseIdentifier: e.course_identifier,
-      deliveryPartner: e.dp_code,
-      deliveryPartnerName: e.dp_name,
+      participantId: e.participantId,
+      fullName: e.fullName,
+      courseIdentifier: e.courseIdentifier,
+      deliveryPartner: e.deliveryPartner,
+      deliveryPartnerName: e.deliveryPartnerName,
       design,
-      engagement: engagementAsOf(design, evidence.get(enrolmentKey(e.participant_id, e.course_identifier)) ?? [], query.asOf, {
-        selfReporting,
-      }),
+      engagement: engagementAsOf(design, e.evidence, query.asOf, { selfReporting }),
     })
   }
   return result
