@@ -7,6 +7,7 @@ import * as learningRecords from './migrations/0004_learning_records.ts'
 import * as registersAndMeetingLogs from './migrations/0005_registers_and_meeting_logs.ts'
 import * as importUploads from './migrations/0006_import_uploads.ts'
 import * as firstEvidence from './migrations/0007_first_evidence.ts'
+import * as eventBooking from './migrations/0008_event_booking.ts'
 
 // Versioned migrations, in order. A new migration is a new file here; an applied one is never edited.
 export const migrations: Record<string, Migration> = {
@@ -17,6 +18,7 @@ export const migrations: Record<string, Migration> = {
   '0005_registers_and_meeting_logs': registersAndMeetingLogs,
   '0006_import_uploads': importUploads,
   '0007_first_evidence': firstEvidence,
+  '0008_event_booking': eventBooking,
 }
 
 export async function migrateToLatest(db: Db): Promise<MigrationResult[]> {

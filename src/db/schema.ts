@@ -93,7 +93,11 @@ export interface EmailOutboxTable {
   provider_reference: string | null
   created_at: Timestamp
   sent_at: Date | null
+  /** Files sent with the email (an .ics invitation): content as text. */
+  attachments: ColumnType<EmailAttachment[] | null, string | null | undefined, string | null>
 }
+
+export type EmailAttachment = { filename: string; contentType: string; content: string }
 
 export interface ApiTokensTable {
   id: Generated<string>
@@ -219,7 +223,8 @@ export interface EventsTable {
   /** The event's identifier in imports and the API (`event_id`). */
   event_ref: string
   lead_provider_id: string
-  delivery_partner_id: string
+  /** Null for a lead provider's central event (open to all its participants on the course and cohort). */
+  delivery_partner_id: string | null
   course_identifier: string
   cohort: string
   /** The design activity it delivers; null for events that deliver none (a welcome event). */
@@ -232,6 +237,66 @@ export interface EventsTable {
   capacity: number
   created_at: Timestamp
   updated_at: Timestamp
+  title: string | null
+  description: string | null
+  venue: string | null
+  joining_link: string | null
+  booking_opens_at: Date | string | null
+  booking_closes_at: Date | string | null
+  /** Participants may cancel until then (null: until the start). */
+  cancel_by: Date | string | null
+  /** Events scheduled together as a series (PLG 1–4) share this. */
+  series_ref: string | null
+  reminder_days_before: number | null
+  status: ColumnType<EventStatus, EventStatus | undefined, EventStatus>
+  cancelled_at: Date | string | null
+  cancelled_reason: string | null
+  register_taken_at: Date | string | null
+  register_taken_by: string | null
+  created_by: string | null
+}
+
+export const eventStatuses = ['scheduled', 'cancelled'] as const
+export type EventStatus = (typeof eventStatuses)[number]
+
+export interface EventSharedPartnersTable {
+  event_id: string
+  delivery_partner_id: string
+}
+
+export interface EventFacilitatorsTable {
+  event_id: string
+  user_id: string
+}
+
+export const bookingStatuses = ['booked', 'waiting', 'cancelled'] as const
+export type BookingStatus = (typeof bookingStatuses)[number]
+
+export interface BookingsTable {
+  id: Generated<string>
+  event_id: string
+  participant_id: string
+  status: BookingStatus
+  /** The order of the waiting list. */
+  requested_at: Timestamp
+  booked_at: Date | string | null
+  promoted_at: Date | string | null
+  cancelled_at: Date | string | null
+  booked_by: string | null
+  cancelled_by: string | null
+}
+
+export interface CalendarFeedsTable {
+  user_id: string
+  token_hash: string
+  created_at: Timestamp
+}
+
+export interface EventRemindersTable {
+  event_id: string
+  user_id: string
+  kind: 'booking' | 'register-not-taken'
+  sent_at: Timestamp
 }
 
 export const registerStatuses = ['attended', 'absent', 'contingency-completed'] as const
@@ -248,7 +313,13 @@ export interface RegisterEntriesTable {
   supersedes: string | null
   recorded_by: string | null
   recorded_at: Timestamp
+  contingency_method: ContingencyMethod | null
+  /** Why a locked register (over 14 days old) was changed, given by a delivery-partner lead. */
+  change_reason: string | null
 }
+
+export const contingencyMethods = ['recording', 'mop-up-session', 'slides-with-notes', 'another-delivery-partner-event'] as const
+export type ContingencyMethod = (typeof contingencyMethods)[number]
 
 export interface MeetingLogsTable {
   id: Generated<string>
@@ -296,6 +367,11 @@ export interface Schema {
   learning_records: LearningRecordsTable
   learning_completions: LearningCompletionsTable
   attendance_firsts: AttendanceFirstsTable
+  event_shared_partners: EventSharedPartnersTable
+  event_facilitators: EventFacilitatorsTable
+  bookings: BookingsTable
+  calendar_feeds: CalendarFeedsTable
+  event_reminders: EventRemindersTable
   events: EventsTable
   register_entries: RegisterEntriesTable
   meeting_logs: MeetingLogsTable

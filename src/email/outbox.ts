@@ -28,7 +28,12 @@ export class EmailOutbox {
   async queue(trx: Trx, email: OutgoingEmail): Promise<string> {
     const row = await trx
       .insertInto('email_outbox')
-      .values({ to_address: email.to.toLowerCase(), subject: email.subject, body: email.body })
+      .values({
+        to_address: email.to.toLowerCase(),
+        subject: email.subject,
+        body: email.body,
+        attachments: email.attachments?.length ? JSON.stringify(email.attachments) : null,
+      })
       .returning('id')
       .executeTakeFirstOrThrow()
     await this.jobs.send(sendEmailJobName, { emailId: row.id }, trx)
@@ -51,7 +56,12 @@ export class EmailOutbox {
       .executeTakeFirst()
     if (!claimed) return
     try {
-      const reference = await this.transport.deliver({ to: claimed.to_address, subject: claimed.subject, body: claimed.body })
+      const reference = await this.transport.deliver({
+        to: claimed.to_address,
+        subject: claimed.subject,
+        body: claimed.body,
+        attachments: claimed.attachments ?? undefined,
+      })
       await this.db
         .updateTable('email_outbox')
         .set({ status: 'sent', sent_at: new Date(), provider_reference: reference, last_error: null })

@@ -2,7 +2,9 @@ import nodemailer from 'nodemailer'
 import { NotifyClient } from 'notifications-node-client'
 import type { Config } from '../config.ts'
 
-export type OutgoingEmail = { to: string; subject: string; body: string }
+import type { EmailAttachment } from '../db/schema.ts'
+
+export type OutgoingEmail = { to: string; subject: string; body: string; attachments?: EmailAttachment[] }
 
 /** Delivers one email; returns the provider's reference. Throws on failure (the job retries). */
 export type EmailTransport = { name: string; deliver(email: OutgoingEmail): Promise<string> }
@@ -31,7 +33,13 @@ export function createTransport(config: Config['email']): EmailTransport {
       return {
         name: 'smtp',
         async deliver(email) {
-          const info = await transporter.sendMail({ from: config.from, to: email.to, subject: email.subject, text: email.body })
+          const info = await transporter.sendMail({
+            from: config.from,
+            to: email.to,
+            subject: email.subject,
+            text: email.body,
+            attachments: email.attachments?.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
+          })
           return info.messageId
         },
       }

@@ -20,11 +20,20 @@ export type EnrolmentRef = {
   lineManagerUserId: string | null
 }
 
+export type EventRef = {
+  leadProviderId: string
+  /** Null for a lead provider's central event. */
+  deliveryPartnerId: string | null
+  /** Users named as the event's facilitators. */
+  facilitatorUserIds: string[]
+}
+
 export type Resource =
   | { type: 'role-home'; role: Role }
   | { type: 'organisation'; organisation: OrganisationRef }
   | { type: 'invitation'; role: Role; organisation: OrganisationRef }
   | { type: 'enrolment'; enrolment: EnrolmentRef }
+  | { type: 'event'; event: EventRef }
   | { type: 'development-tools'; enabled: boolean }
 
 export type Action =
@@ -36,6 +45,10 @@ export type Action =
   | 'view-audit-log'
   | 'view-reports' // Engagement and Declaration reports of the organisation's participants
   | 'import' // CSV imports through the upload page
+  | 'schedule-events' // an organisation's events (a delivery partner's, or a lead provider's central ones)
+  | 'manage' // an event: edit, cancel, book participants on their behalf
+  | 'take-register' // an event's register
+  | 'change-locked-register' // a register over 14 days old, with a reason
   | 'create' // an invitation
   | 'use'
 
@@ -63,11 +76,12 @@ const rules: Rules = {
           'view-audit-log',
           'view-reports',
           'import',
+          'schedule-events',
         ].includes(action)
           ? hasRole(p, 'lead-provider-admin', org.id)
           : false
       case 'delivery-partner':
-        if (['view', 'list-participants', 'list-users', 'view-reports'].includes(action)) {
+        if (['view', 'list-participants', 'list-users', 'view-reports', 'schedule-events'].includes(action)) {
           return hasRole(p, 'delivery-partner-lead', org.id) || isLeadProviderAdminOf(p, org.leadProviderIds)
         }
         return false
@@ -104,6 +118,27 @@ const rules: Rules = {
       (e.schoolId !== null && hasRole(p, 'school-contact', e.schoolId)) ||
       hasRole(p, 'lead-provider-admin', e.leadProviderId)
     )
+  },
+
+  // Events: the delivery partner's leads and the lead provider's admins run them; facilitators see
+  // their partner's events and take the registers of those they facilitate.
+  event: (p, action, { event: e }) => {
+    if (p.kind === 'system') return true
+    if (p.kind === 'api-client') return p.leadProviderId === e.leadProviderId && ['view', 'manage', 'take-register'].includes(action)
+    const ownPartner = (role: 'delivery-partner-lead' | 'facilitator') =>
+      e.deliveryPartnerId !== null && hasRole(p, role, e.deliveryPartnerId)
+    const runs = ownPartner('delivery-partner-lead') || hasRole(p, 'lead-provider-admin', e.leadProviderId)
+    switch (action) {
+      case 'view':
+        return runs || ownPartner('facilitator') || e.facilitatorUserIds.includes(p.userId)
+      case 'manage':
+      case 'change-locked-register':
+        return runs
+      case 'take-register':
+        return runs || e.facilitatorUserIds.includes(p.userId)
+      default:
+        return false
+    }
   },
 
   'development-tools': (_p, action, { enabled }) => action === 'use' && enabled,
