@@ -3,6 +3,8 @@ import { registerAccountRoutes } from './accounts/routes.ts'
 import { registerApiTokenRoutes } from './api/token-routes.ts'
 import { registerCatalogueRoutes } from './catalogue/routes.ts'
 import { registerDevEmailRoutes } from './email/dev-routes.ts'
+import { registerEventManagementRoutes } from './events/manage-routes.ts'
+import { registerParticipantEventRoutes } from './events/participant-routes.ts'
 import { registerHomeRoutes } from './home/routes.ts'
 import { registerImportRoutes } from './imports/routes.ts'
 import { registerLearningRoutes } from './learning/routes.ts'
@@ -22,6 +24,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   registerApiTokenRoutes(app, services)
   registerCatalogueRoutes(app, services)
   registerLearningRoutes(app, services)
+  registerParticipantEventRoutes(app, services)
+  registerEventManagementRoutes(app, services)
   registerImportRoutes(app, services)
   registerReportRoutes(app, services)
   registerDevEmailRoutes(app, services)

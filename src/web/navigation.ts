@@ -5,14 +5,16 @@ type NavItem = { href: string; text: string; active?: boolean }
 
 /** The sections each role works in (later capabilities add theirs here). */
 const sections: Record<Role, { path: string; text: string }[]> = {
-  participant: [],
+  participant: [{ path: '/events', text: 'Events' }],
   'line-manager': [],
   facilitator: [],
   'delivery-partner-lead': [
+    { path: '/events', text: 'Events' },
     { path: '/reports', text: 'Reports' },
     { path: '/users', text: 'Team' },
   ],
   'lead-provider-admin': [
+    { path: '/events', text: 'Events' },
     { path: '/reports', text: 'Reports' },
     { path: '/imports', text: 'Imports' },
     { path: '/catalogue', text: 'Catalogue' },
