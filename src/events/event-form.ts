@@ -26,30 +26,41 @@ function dateOf(form: EventForm, name: string): string | null {
   return `${y}-${m!.padStart(2, '0')}-${d!.padStart(2, '0')}`
 }
 
-export function readEventForm(form: EventForm, offer: Offer): { input: EventInput | null; problems: FieldError[] } {
+/** Field-name suffixes of the sessions of a series ('' for a single event). */
+export const sessionSuffixes = (sessions: number) => (sessions <= 1 ? [''] : Array.from({ length: sessions }, (_, i) => `-${i + 1}`))
+
+/** Date fields are named `date-day`, `date-1-day`…; other session fields `starts`, `starts-1`… */
+export const sessionField = (field: string, suffix: string) => (field.endsWith('-day') ? field.replace(/-day$/, `${suffix}-day`) : `${field}${suffix}`)
+
+/**
+ * Reads the form into one EventInput per session (one, or each date of a series such as PLG 1–4,
+ * which share everything but their date, times and activity).
+ */
+export function readEventForm(form: EventForm, offer: Offer, sessions = 1): { inputs: EventInput[] | null; problems: FieldError[] } {
   const problems: FieldError[] = []
   const kind = text(form, 'kind') as EventKind
   if (!eventKinds.includes(kind)) problems.push({ field: 'kind', message: 'Select the kind of event' })
-  const day = dateOf(form, 'date')
-  if (day === null) problems.push({ field: 'date-day', message: 'Enter the date of the event' })
-  else if (day === 'invalid') problems.push({ field: 'date-day', message: 'Enter a real date, for example 15 11 2026' })
-  const moment = (time: string, field: string, label: string) => {
-    if (!day || day === 'invalid') return null
-    if (!/^\d{1,2}:\d{2}$/.test(time)) {
-      problems.push({ field, message: `Enter the ${label} time as hours and minutes, for example 09:30` })
-      return null
+
+  const times = sessionSuffixes(sessions).map((suffix, i) => {
+    const which = sessions > 1 ? ` of session ${i + 1}` : ''
+    const day = dateOf(form, `date${suffix}`)
+    if (day === null) problems.push({ field: `date${suffix}-day`, message: `Enter the date${which}` })
+    else if (day === 'invalid') problems.push({ field: `date${suffix}-day`, message: `Enter a real date${which}, for example 15 11 2026` })
+    const moment = (name: string, label: string) => {
+      const time = text(form, `${name}${suffix}`)
+      const field = `${name}${suffix}`
+      if (!day || day === 'invalid') return null
+      if (!/^\d{1,2}:\d{2}$/.test(time)) {
+        problems.push({ field, message: `Enter the ${label} time${which} as hours and minutes, for example 09:30` })
+        return null
+      }
+      const m = londonMoment(day, time)
+      if (!m) problems.push({ field, message: `Enter a real ${label} time${which}, for example 09:30` })
+      return m
     }
-    const m = londonMoment(day, time)
-    if (!m)
-      problems.push({
-        field,
-        message:
-          day && londonMoment(day, '12:00') ? `Enter a real ${label} time, for example 09:30` : 'Enter a real date, for example 15 11 2026',
-      })
-    return m
-  }
-  const startsAt = moment(text(form, 'starts'), 'starts', 'start')
-  const endsAt = moment(text(form, 'ends'), 'ends', 'end')
+    return { startsAt: moment('starts', 'start'), endsAt: moment('ends', 'end'), activityCode: text(form, `activity${suffix}`) || null }
+  })
+
   const capacityText = text(form, 'capacity')
   const capacity = /^\d{1,6}$/.test(capacityText) ? Number(capacityText) : NaN
   if (Number.isNaN(capacity)) problems.push({ field: 'capacity', message: 'Enter the number of places as a whole number, for example 30' })
@@ -67,16 +78,17 @@ export function readEventForm(form: EventForm, offer: Offer): { input: EventInpu
   const reminderDaysBefore = reminderText === '' ? null : /^\d{1,2}$/.test(reminderText) ? Number(reminderText) : NaN
   if (Number.isNaN(reminderDaysBefore))
     problems.push({ field: 'reminder_days', message: 'Enter the reminder as a number of days, for example 2' })
-  if (problems.length || !startsAt || !endsAt) return { input: null, problems }
+  if (problems.length) return { inputs: null, problems }
+  const title = text(form, 'title') || null
   return {
-    input: {
+    inputs: times.map((t, i) => ({
       ...offer,
       kind,
-      activityCode: text(form, 'activity') || null,
-      title: text(form, 'title') || null,
+      activityCode: t.activityCode,
+      title: title && sessions > 1 ? `${title} ${i + 1}` : title,
       description: text(form, 'description') || null,
-      startsAt,
-      endsAt,
+      startsAt: t.startsAt!,
+      endsAt: t.endsAt!,
       venue: text(form, 'venue') || null,
       joiningLink: text(form, 'joining_link') || null,
       capacity,
@@ -86,7 +98,7 @@ export function readEventForm(form: EventForm, offer: Offer): { input: EventInpu
       reminderDaysBefore: reminderDaysBefore as number | null,
       facilitatorUserIds: list(form, 'facilitators'),
       sharedWithPartnerIds: list(form, 'shared_with'),
-    },
+    })),
     problems,
   }
 }

@@ -6,7 +6,8 @@ import type { Services } from '../services.ts'
 import { formErrors } from '../web/forms.ts'
 import { bookEvent, cancelBooking } from './booking.ts'
 import { eventFor, eventRefOf, eventTitle, kindLabels, kindsDeliveringNothing, loadEvents, type EventDetails } from './events.ts'
-import { formOfEvent, readEventForm, type EventForm, type Offer } from './event-form.ts'
+import crypto from 'node:crypto'
+import { formOfEvent, readEventForm, sessionSuffixes, type EventForm, type Offer } from './event-form.ts'
 import { cancelEvent, defaultTiming, scheduleEvents, updateEvent } from './scheduling.ts'
 import { formatSpan } from './times.ts'
 import { eventKinds } from '../db/schema.ts'
@@ -60,7 +61,7 @@ export function registerEventManagementRoutes(app: FastifyInstance, services: Se
         }))
     }
 
-    async function formContext(user: User & { organisationId: string }, offer: Offer & { value: string; text: string }, form: EventForm) {
+    async function formContext(offer: Offer & { value: string; text: string }, form: EventForm, sessions: number) {
       const lp = await db.selectFrom('organisations').select('code').where('id', '=', offer.leadProviderId).executeTakeFirstOrThrow()
       const design = await services.designs.designForCohort(lp.code, offer.courseIdentifier, offer.cohort)
       const activities = (design?.blocks ?? [])
@@ -93,17 +94,29 @@ export function registerEventManagementRoutes(app: FastifyInstance, services: Se
         : []
       const chosen = (name: string) =>
         new Set(Array.isArray(form[name]) ? (form[name] as string[]) : form[name] ? [form[name] as string] : [])
+      // Handbook timings for the kind chosen at step 1 fill empty start and end times.
       const timing = form.kind ? defaultTiming(lp.code, form.kind as never, offer.courseIdentifier) : null
+      const values: EventForm = { ...form }
+      const sessionRows = sessionSuffixes(sessions).map((suffix, i) => {
+        values[`starts${suffix}`] ??= timing?.starts
+        values[`ends${suffix}`] ??= timing?.ends
+        return {
+          suffix,
+          heading: sessions > 1 ? `Session ${i + 1}` : null,
+          activityItems: [
+            { value: '', text: 'None (welcome events and tutor sessions only)' },
+            ...activities.map((a) => ({ value: a.code, text: `${a.code}: ${a.title}`, selected: form[`activity${suffix}`] === a.code })),
+          ],
+        }
+      })
       return {
         offer,
-        values: { ...form, starts: form.starts ?? timing?.starts, ends: form.ends ?? timing?.ends },
+        values,
+        sessions,
+        sessionRows,
         kindItems: [
           { value: '', text: 'Select the kind of event' },
           ...eventKinds.map((k) => ({ value: k, text: kindLabels[k], selected: form.kind === k })),
-        ],
-        activityItems: [
-          { value: '', text: 'None (welcome events and tutor sessions only)' },
-          ...activities.map((a) => ({ value: a.code, text: `${a.code}: ${a.title}`, selected: form.activity === a.code })),
         ],
         facilitatorItems: facilitators.map((f) => ({
           value: f.id,
@@ -149,6 +162,7 @@ export function registerEventManagementRoutes(app: FastifyInstance, services: Se
         base,
         upcoming: events.filter((e) => new Date(e.ends_at) > now).map(summary),
         recent: events.filter((e) => new Date(e.ends_at) <= now).map(summary),
+        done: (req.query as { done?: string }).done,
       })
     })
 
@@ -168,16 +182,16 @@ export function registerEventManagementRoutes(app: FastifyInstance, services: Se
       user: User & { organisationId: string },
       offer: Offer & { value: string; text: string },
       form: EventForm,
-      extra: Record<string, unknown> & { action: string; heading: string },
+      extra: Record<string, unknown> & { action: string; heading: string; sessions?: number },
     ) =>
       reply.status(extra.errorList ? 400 : 200).render('events/views/event-form.njk', {
         title: extra.heading,
         base,
-        ...(await formContext(user, offer, form)),
+        ...(await formContext(offer, form, extra.sessions ?? 1)),
         ...extra,
       })
 
-    app.get<{ Querystring: { offer?: string; kind?: string; chosen?: string } }>(
+    app.get<{ Querystring: { offer?: string; kind?: string; sessions?: string; chosen?: string } }>(
       `${base}/new`,
       { config: { access: 'signed-in' } },
       async (req, reply) => {
@@ -191,36 +205,52 @@ export function registerEventManagementRoutes(app: FastifyInstance, services: Se
             title: 'Schedule an event',
             base,
             offerItems: offers.map((o) => ({ value: o.value, text: o.text })),
+            kindItems: [{ value: '', text: 'Choose later' }, ...eventKinds.map((k) => ({ value: k, text: kindLabels[k] }))],
             ...(wrong ? formErrors([{ field: 'offer', message: 'Select the course and cohort' }]) : {}),
           })
         }
+        const sessions = sessionsOf(req.query.sessions)
         return renderForm(
           reply,
           user,
           offer,
           { kind: req.query.kind },
-          { action: `${base}/new?offer=${encodeURIComponent(offer.value)}`, heading: 'Schedule an event' },
+          { action: newAction(offer.value, sessions), heading: headingOf(sessions), sessions },
         )
       },
     )
 
-    app.post<{ Querystring: { offer?: string }; Body: Body }>(`${base}/new`, { config: { access: 'signed-in' } }, async (req, reply) => {
-      const user = userOf(req)
-      const offer = await findOffer(user, req.query.offer ?? '')
-      if (!offer) throw notFound('Course and cohort')
-      const form = req.body ?? {}
-      const action = `${base}/new?offer=${encodeURIComponent(offer.value)}`
-      const { input, problems } = readEventForm(form, offer)
-      if (!input) return renderForm(reply, user, offer, form, { action, heading: 'Schedule an event', ...formErrors(problems) })
-      try {
-        const [id] = await db.transaction().execute((trx) => scheduleEvents(trx, services, user, [input]))
-        return reply.redirect(`${base}/${id}?done=scheduled`, 303)
-      } catch (error) {
-        if (error instanceof AppError && error.code === 'validation-failed')
-          return renderForm(reply, user, offer, form, { action, heading: 'Schedule an event', ...formErrors(error.fieldErrors) })
-        throw error
-      }
-    })
+    const sessionsOf = (value: string | undefined) => Math.min(6, Math.max(1, Number.parseInt(value ?? '1', 10) || 1))
+    const newAction = (offer: string, sessions: number) =>
+      `${base}/new?offer=${encodeURIComponent(offer)}${sessions > 1 ? `&sessions=${sessions}` : ''}`
+    const headingOf = (sessions: number) => (sessions > 1 ? `Schedule a series of ${sessions} sessions` : 'Schedule an event')
+
+    app.post<{ Querystring: { offer?: string; sessions?: string }; Body: Body }>(
+      `${base}/new`,
+      { config: { access: 'signed-in' } },
+      async (req, reply) => {
+        const user = userOf(req)
+        const offer = await findOffer(user, req.query.offer ?? '')
+        if (!offer) throw notFound('Course and cohort')
+        const sessions = sessionsOf(req.query.sessions)
+        const form = req.body ?? {}
+        const page = { action: newAction(offer.value, sessions), heading: headingOf(sessions), sessions }
+        const { inputs, problems } = readEventForm(form, offer, sessions)
+        if (!inputs) return renderForm(reply, user, offer, form, { ...page, ...formErrors(problems) })
+        try {
+          const ids = await db
+            .transaction()
+            .execute((trx) =>
+              scheduleEvents(trx, services, user, inputs, sessions > 1 ? { seriesRef: `series-${crypto.randomUUID()}` } : {}),
+            )
+          return reply.redirect(sessions > 1 ? `${base}?done=series` : `${base}/${ids[0]}?done=scheduled`, 303)
+        } catch (error) {
+          if (error instanceof AppError && error.code === 'validation-failed')
+            return renderForm(reply, user, offer, form, { ...page, ...formErrors(error.fieldErrors) })
+          throw error
+        }
+      },
+    )
 
     const eventPage = async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply, extra: Record<string, unknown> = {}) => {
       const user = userOf(req)
@@ -369,7 +399,8 @@ export function registerEventManagementRoutes(app: FastifyInstance, services: Se
     app.post<{ Params: Params; Body: Body }>(`${base}/:id/edit`, { config: { access: 'signed-in' } }, async (req, reply) => {
       const form = req.body ?? {}
       const { user, event, offer } = await editPage(req, reply, form)
-      const { input, problems } = readEventForm(form, offer)
+      const { inputs, problems } = readEventForm(form, offer)
+      const input = inputs?.[0]
       if (!input) return (await editPage(req, reply, form, formErrors(problems))).render()
       try {
         await db.transaction().execute((trx) => updateEvent(trx, services, user, event.id, input))

@@ -184,6 +184,8 @@ async function newEventRef(trx: Trx, input: EventInput): Promise<string> {
   }
 }
 
+const sessionFields = ['activity', 'starts', 'ends']
+
 /** Schedules events (one, or a series sharing `seriesRef`); all or nothing. */
 export async function scheduleEvents(
   trx: Trx,
@@ -194,8 +196,11 @@ export async function scheduleEvents(
 ): Promise<string[]> {
   const problems: FieldError[] = []
   for (const [i, input] of inputs.entries()) {
+    // In a series, the problems of one session's times and activity point at that session's fields.
     for (const p of await eventProblems(trx, services, input, null))
-      problems.push(inputs.length > 1 ? { ...p, field: `${p.field}-${i + 1}` } : p)
+      problems.push(
+        inputs.length > 1 && sessionFields.includes(p.field) ? { ...p, field: `${p.field}-${i + 1}`, message: `Session ${i + 1}: ${p.message}` } : p,
+      )
   }
   if (problems.length) throw new AppError('validation-failed', 'The event cannot be scheduled', problems)
   const ids: string[] = []
