@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { importFile } from '../imports/import-file.ts'
+import { formatProblem } from '../imports/csv.ts'
+import { ImportError, importFile } from '../imports/import-file.ts'
 import { importers } from '../imports/importers.ts'
 import { AppError } from '../errors.ts'
 import { organisation, systemPrincipal as by } from '../test-support/fixtures.ts'
@@ -85,6 +86,7 @@ async function refusal(work: () => Promise<unknown>): Promise<string> {
   try {
     await work()
   } catch (error) {
+    if (error instanceof ImportError) return error.problems.map((p) => formatProblem('events.csv', p)).join(' | ')
     assert.ok(error instanceof AppError, String(error))
     assert.equal(await emailCount(), emailsBefore, 'a refused change sends nothing')
     return [error.message, ...error.fieldErrors.map((f) => `${f.field}: ${f.message}`)].join(' | ')
@@ -239,4 +241,20 @@ test('changing an event: capacity not below bookings, extra places go to the wai
   assert.match((await lastEmailTo('ana@school.test')).subject, /^Event cancelled/)
   assert.match((await lastEmailTo('ana@school.test')).body, /Reason: Venue flooded/)
   assert.match(await refusal(() => book(eventId!, ids.ben)), /This event has been cancelled/)
+})
+
+test('the events import keeps to the same rules: capacity not below bookings, and a moved event emails the booked', async () => {
+  const header = 'event_id,lead_provider,delivery_partner,course_identifier,cohort,activity_code,kind,starts_at,ends_at,capacity'
+  const line = (starts: string, capacity: number) =>
+    `IMP-LIVE-3,edt,north-star,npq-leading-teaching,2022-autumn,NPQLT-B3-LIVE,live-webinar,${starts},2022-11-30T18:00:00Z,${capacity}`
+  const run = (text: string) => importFile(services, importers.events!, text, by)
+  await run([header, line('2022-11-30T16:00:00Z', 5)].join('\n'))
+  const event = await services.db.selectFrom('events').select('id').where('event_ref', '=', 'IMP-LIVE-3').executeTakeFirstOrThrow()
+  await book(event.id, ids.ana)
+  await book(event.id, ids.ben)
+  const problems = await refusal(() => run([header, line('2022-11-30T16:00:00Z', 1)].join('\n')))
+  assert.match(problems, /capacity.*must be at least 2: that many places are already booked/)
+  assert.equal((await loadEvent(services.db, event.id))!.capacity, 5)
+  await run([header, line('2022-11-30T16:30:00Z', 5)].join('\n'))
+  assert.match((await lastEmailTo('ben@school.test')).subject, /^Event changed/)
 })

@@ -30,7 +30,8 @@ function dateOf(form: EventForm, name: string): string | null {
 export const sessionSuffixes = (sessions: number) => (sessions <= 1 ? [''] : Array.from({ length: sessions }, (_, i) => `-${i + 1}`))
 
 /** Date fields are named `date-day`, `date-1-day`…; other session fields `starts`, `starts-1`… */
-export const sessionField = (field: string, suffix: string) => (field.endsWith('-day') ? field.replace(/-day$/, `${suffix}-day`) : `${field}${suffix}`)
+export const sessionField = (field: string, suffix: string) =>
+  field.endsWith('-day') ? field.replace(/-day$/, `${suffix}-day`) : `${field}${suffix}`
 
 /**
  * Reads the form into one EventInput per session (one, or each date of a series such as PLG 1–4,
@@ -43,7 +44,8 @@ export function readEventForm(form: EventForm, offer: Offer, sessions = 1): { in
 
   const times = sessionSuffixes(sessions).map((suffix, i) => {
     const which = sessions > 1 ? ` of session ${i + 1}` : ''
-    const day = dateOf(form, `date${suffix}`)
+    let day = dateOf(form, `date${suffix}`)
+    if (day !== null && day !== 'invalid' && !londonMoment(day, '12:00')) day = 'invalid' // 31 February
     if (day === null) problems.push({ field: `date${suffix}-day`, message: `Enter the date${which}` })
     else if (day === 'invalid') problems.push({ field: `date${suffix}-day`, message: `Enter a real date${which}, for example 15 11 2026` })
     const moment = (name: string, label: string) => {

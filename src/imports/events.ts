@@ -7,6 +7,9 @@ import { eventKinds } from '../db/schema.ts'
 import { courseIdentifier, moment } from './fields.ts'
 import type { Importer } from './import-file.ts'
 import { leadProviderAndPartner } from './lookups.ts'
+import { promoteWaiting } from '../events/booking.ts'
+import { loadEvent } from '../events/events.ts'
+import { sendEventEmail } from '../events/notifications.ts'
 
 // `npq import events`: the live sessions a delivery partner runs, each delivering one event activity
 // of the cohort's design (its register is the evidence). Welcome events and tutor sessions may
@@ -131,12 +134,23 @@ export const eventsImporter: Importer<typeof row> = {
           continue
         }
       }
+      const booked = await trx.selectFrom('bookings').select('participant_id').where('event_id', '=', id).where('status', '=', 'booked').execute()
+      if (value.capacity < booked.length) {
+        problem(csv, 'capacity', `must be at least ${booked.length}: that many places are already booked`)
+        continue
+      }
       await trx
         .updateTable('events')
         .set({ ...wanted, updated_at: new Date() })
         .where('id', '=', id)
         .execute()
       await recordAudit(trx, { by, action: 'event.updated', entityType: 'event', entityId: id, before, after: wanted })
+      // As when the event is changed on its page: the booked are told of a new time, and new places go to the waiting list.
+      if (before.starts_at !== wanted.starts_at || before.ends_at !== wanted.ends_at) {
+        const event = (await loadEvent(trx, id))!
+        for (const b of booked) await sendEventEmail(trx, services, 'event-changed', event, b.participant_id)
+      }
+      await promoteWaiting(trx, services, id)
       counts.updated++
     }
     return counts

@@ -141,7 +141,7 @@ test('a series of peer learning groups: the handbook times are filled in, each s
   const optionValue = async (select: string, text: string) =>
     lead
       .locator(`${select} option`)
-      .evaluateAll((options, t) => (options as HTMLOptionElement[]).find((o) => o.text.includes(t))?.value ?? '', text)
+      .evaluateAll((options, t) => options.find((o) => (o.textContent ?? '').includes(t))?.getAttribute('value') ?? '', text)
   await lead.locator('#activity-1').selectOption(await optionValue('#activity-1', 'PLG-1'))
   await lead.locator('#activity-2').selectOption(await optionValue('#activity-2', 'PLG-2'))
   await lead.getByLabel('Title (optional)').fill('Behaviour PLG')
