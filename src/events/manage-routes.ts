@@ -184,12 +184,16 @@ export function registerEventManagementRoutes(app: FastifyInstance, services: Se
       form: EventForm,
       extra: Record<string, unknown> & { action: string; heading: string; sessions?: number },
     ) =>
-      reply.status(extra.errorList ? 400 : 200).render('events/views/event-form.njk', {
-        title: extra.heading,
-        base,
-        ...(await formContext(offer, form, extra.sessions ?? 1)),
-        ...extra,
-      })
+      reply.render(
+        'events/views/event-form.njk',
+        {
+          title: extra.heading,
+          base,
+          ...(await formContext(offer, form, extra.sessions ?? 1)),
+          ...extra,
+        },
+        extra.errorList ? 400 : 200,
+      )
 
     app.get<{ Querystring: { offer?: string; kind?: string; sessions?: string; chosen?: string } }>(
       `${base}/new`,
@@ -201,13 +205,17 @@ export function registerEventManagementRoutes(app: FastifyInstance, services: Se
         if (!offer) {
           // `chosen` comes with the step-1 form: submitted without a choice, it is an error.
           const wrong = req.query.offer !== undefined || req.query.chosen !== undefined
-          return reply.status(wrong ? 400 : 200).render('events/views/choose-offer.njk', {
-            title: 'Schedule an event',
-            base,
-            offerItems: offers.map((o) => ({ value: o.value, text: o.text })),
-            kindItems: [{ value: '', text: 'Choose later' }, ...eventKinds.map((k) => ({ value: k, text: kindLabels[k] }))],
-            ...(wrong ? formErrors([{ field: 'offer', message: 'Select the course and cohort' }]) : {}),
-          })
+          return reply.render(
+            'events/views/choose-offer.njk',
+            {
+              title: 'Schedule an event',
+              base,
+              offerItems: offers.map((o) => ({ value: o.value, text: o.text })),
+              kindItems: [{ value: '', text: 'Choose later' }, ...eventKinds.map((k) => ({ value: k, text: kindLabels[k] }))],
+              ...(wrong ? formErrors([{ field: 'offer', message: 'Select the course and cohort' }]) : {}),
+            },
+            wrong ? 400 : 200,
+          )
         }
         const sessions = sessionsOf(req.query.sessions)
         return renderForm(
@@ -281,23 +289,27 @@ export function registerEventManagementRoutes(app: FastifyInstance, services: Se
       if (area === 'delivery-partner') candidates = candidates.where('e.delivery_partner_id', '=', user.organisationId)
       else if (partners.length) candidates = candidates.where('e.delivery_partner_id', 'in', partners)
       const people = canManage && event.status === 'scheduled' ? await candidates.orderBy('p.full_name').limit(500).execute() : []
-      return reply.status(extra.errorList ? 400 : 200).render('events/views/manage-event.njk', {
-        title: eventTitle(event),
-        base,
-        event,
-        kind: kindLabels[event.kind],
-        when: formatSpan(event.starts_at, event.ends_at),
-        booked: bookings.filter((b) => b.status === 'booked'),
-        waiting: bookings.filter((b) => b.status === 'waiting'),
-        canManage,
-        upcoming: new Date(event.starts_at) > new Date(),
-        participantItems: [
-          { value: '', text: 'Select a participant' },
-          ...people.map((p) => ({ value: p.id, text: `${p.full_name} (${p.email})` })),
-        ],
-        done: (req.query as { done?: string }).done,
-        ...extra,
-      })
+      return reply.render(
+        'events/views/manage-event.njk',
+        {
+          title: eventTitle(event),
+          base,
+          event,
+          kind: kindLabels[event.kind],
+          when: formatSpan(event.starts_at, event.ends_at),
+          booked: bookings.filter((b) => b.status === 'booked'),
+          waiting: bookings.filter((b) => b.status === 'waiting'),
+          canManage,
+          upcoming: new Date(event.starts_at) > new Date(),
+          participantItems: [
+            { value: '', text: 'Select a participant' },
+            ...people.map((p) => ({ value: p.id, text: `${p.full_name} (${p.email})` })),
+          ],
+          done: (req.query as { done?: string }).done,
+          ...extra,
+        },
+        extra.errorList ? 400 : 200,
+      )
     }
 
     app.get<{ Params: Params }>(`${base}/:id`, { config: { access: 'signed-in' } }, (req, reply) => eventPage(req, reply))

@@ -123,22 +123,26 @@ export function registerParticipantEventRoutes(app: FastifyInstance, services: S
       waitingListWanted: true,
       now,
     })
-    return reply.status(extra.errorList ? 400 : 200).render('events/views/participant-event.njk', {
-      title: eventTitle(event),
-      event,
-      kind: kindLabels[event.kind],
-      when: formatSpan(event.starts_at, event.ends_at),
-      tag: statusTag(event, mine, now),
-      mine,
-      full: freePlaces(event) === 0,
-      canBook: !mine && problem === null,
-      cannotBookBecause: mine ? null : problem,
-      canCancel: mine !== undefined && cancellationProblem(event, now) === null,
-      cancelCutOff: formatMoment(event.cancel_by ?? event.starts_at),
-      opens: event.booking_opens_at ? formatMoment(event.booking_opens_at) : null,
-      done: (req.query as { done?: string }).done,
-      ...extra,
-    })
+    return reply.render(
+      'events/views/participant-event.njk',
+      {
+        title: eventTitle(event),
+        event,
+        kind: kindLabels[event.kind],
+        when: formatSpan(event.starts_at, event.ends_at),
+        tag: statusTag(event, mine, now),
+        mine,
+        full: freePlaces(event) === 0,
+        canBook: !mine && problem === null,
+        cannotBookBecause: mine ? null : problem,
+        canCancel: mine !== undefined && cancellationProblem(event, now) === null,
+        cancelCutOff: formatMoment(event.cancel_by ?? event.starts_at),
+        opens: event.booking_opens_at ? formatMoment(event.booking_opens_at) : null,
+        done: (req.query as { done?: string }).done,
+        ...extra,
+      },
+      extra.errorList ? 400 : 200,
+    )
   }
 
   app.get<{ Params: Params }>('/participant/events/:id', { config: { access: 'signed-in' } }, (req, reply) => showEvent(req, reply))
