@@ -6,6 +6,7 @@ import { AppError } from '../errors.ts'
 import type { Principal } from '../policy/principal.ts'
 import type { Role } from '../policy/roles.ts'
 import type { Services } from '../services.ts'
+import { addDemoEvents } from './demo-events.ts'
 import { addDemoEvidence, type DemoEnrolment } from './demo-evidence.ts'
 
 // Demo data for development: three lead providers, three delivery partners, schools, participants
@@ -318,6 +319,8 @@ export async function loadDemoData(services: Services, options: { progress?: (li
 
     progress('demo: learning evidence')
     created += await addDemoEvidence(services, trx, system, demoEnrolments)
+    progress('demo: upcoming events')
+    created += await addDemoEvents(services, trx, system)
   })
   progress(`demo: done (${created} records created)`)
   return { created, generatedPassword }
