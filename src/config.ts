@@ -25,6 +25,7 @@ const schema = z.object({
   DFE_API_URL: optionalUrl.optional(),
   DFE_API_TOKEN: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  EVENT_REMINDER_DAYS: z.coerce.number().int().min(0).max(60).default(2),
 })
 
 export type Config = {
@@ -45,6 +46,8 @@ export type Config = {
   }
   dfe: { apiUrl: string | undefined; apiToken: string | undefined }
   logLevel: string
+  /** Days before an event its booking reminder goes, when the event does not say (events.reminder_days_before). */
+  eventReminderDays: number
 }
 
 export class ConfigError extends Error {}
@@ -87,5 +90,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     dfe: { apiUrl: c.DFE_API_URL, apiToken: c.DFE_API_TOKEN },
     logLevel: c.LOG_LEVEL,
+    eventReminderDays: c.EVENT_REMINDER_DAYS,
   }
 }

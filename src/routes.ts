@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { registerAccountRoutes } from './accounts/routes.ts'
 import { registerApiTokenRoutes } from './api/token-routes.ts'
+import { registerCalendarRoutes } from './calendar/routes.ts'
 import { registerCatalogueRoutes } from './catalogue/routes.ts'
 import { registerDevEmailRoutes } from './email/dev-routes.ts'
 import { registerEventManagementRoutes } from './events/manage-routes.ts'
@@ -9,6 +10,7 @@ import { registerHomeRoutes } from './home/routes.ts'
 import { registerImportRoutes } from './imports/routes.ts'
 import { registerLearningRoutes } from './learning/routes.ts'
 import { registerOrganisationRoutes } from './organisations/routes.ts'
+import { registerRegisterRoutes } from './registers/routes.ts'
 import { registerReportRoutes } from './reports/routes.ts'
 import type { Services } from './services.ts'
 import { createApp } from './web/app.ts'
@@ -20,6 +22,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   registerHealthRoutes(app, services)
   registerAccountRoutes(app, services)
   registerHomeRoutes(app, services)
+  registerCalendarRoutes(app, services)
   registerOrganisationRoutes(app, services)
   registerApiTokenRoutes(app, services)
   registerCatalogueRoutes(app, services)
@@ -28,6 +31,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   registerEventManagementRoutes(app, services)
   registerImportRoutes(app, services)
   registerReportRoutes(app, services)
+  registerRegisterRoutes(app, services)
   registerDevEmailRoutes(app, services)
   services.api.register(app, services.db)
   return app

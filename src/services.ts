@@ -4,6 +4,7 @@ import { deleteExpiredSessions } from './accounts/sessions.ts'
 import { addFoundationOperations } from './api/operations.ts'
 import { ApiRegistry } from './api/registry.ts'
 import { addCatalogueOperations } from './catalogue/api.ts'
+import { reminderJobDefinitions } from './calendar/reminders.ts'
 import { BlockWindows } from './catalogue/block-windows.ts'
 import { Catalogue } from './catalogue/catalogue.ts'
 import { DesignVersions } from './catalogue/versions.ts'
@@ -11,6 +12,7 @@ import type { Config } from './config.ts'
 import { openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
 import { EmailOutbox } from './email/outbox.ts'
+import { addEventOperations } from './events/api.ts'
 import { createTransport } from './email/transports.ts'
 import { defineJob, JobQueue } from './jobs/queue.ts'
 import { addLearningRecordOperations } from './learning/api.ts'
@@ -53,9 +55,11 @@ export async function createServices(options: ServiceOptions) {
     addFoundationOperations(api, db)
     addCatalogueOperations(api, db, catalogue, designs)
     addLearningRecordOperations(api, { db, designs, catalogue })
+    addEventOperations(api, { db, designs, catalogue, email, config })
 
     const jobDefinitions = [
       ...email.jobDefinitions(),
+      ...reminderJobDefinitions({ db, config, email, logger }),
       defineJob({
         name: 'session-sweep',
         schema: z.object({}),

@@ -294,7 +294,8 @@ export interface CalendarFeedsTable {
 
 export interface EventRemindersTable {
   event_id: string
-  user_id: string
+  /** The participant (booking reminders) or the user (register reminders). */
+  recipient_id: string
   kind: 'booking' | 'register-not-taken'
   sent_at: Timestamp
 }

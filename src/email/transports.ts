@@ -9,6 +9,19 @@ export type OutgoingEmail = { to: string; subject: string; body: string; attachm
 /** Delivers one email; returns the provider's reference. Throws on failure (the job retries). */
 export type EmailTransport = { name: string; deliver(email: OutgoingEmail): Promise<string> }
 
+/**
+ * GOV.UK Notify cannot attach files: it sends a file only as a download link in a template field
+ * (`prepareUpload`), which would need its own template. So an email whose calendar invitation (.ics)
+ * cannot travel says where to get the events into a calendar instead: the event's page (the "Details:"
+ * link the event emails end with) and the person's private calendar link at /account/calendar.
+ */
+export function withCalendarNote(email: OutgoingEmail): string {
+  if (!email.attachments?.some((a) => a.contentType.startsWith('text/calendar'))) return email.body
+  const details = /^Details: (https?:\/\/[^\s/]+)\S*$/m.exec(email.body)
+  const calendarPage = details ? `${details[1]}/account/calendar` : 'the Calendar link page of your account'
+  return `${email.body.trimEnd()}\n\nTo keep your NPQ events in your calendar app, create your private calendar link at ${calendarPage}\n`
+}
+
 export function createTransport(config: Config['email']): EmailTransport {
   switch (config.transport) {
     case 'outbox':
@@ -22,7 +35,7 @@ export function createTransport(config: Config['email']): EmailTransport {
         // The Notify template is a plain "((subject))" / "((body))" pass-through.
         async deliver(email) {
           const response = await client.sendEmail(templateId, email.to, {
-            personalisation: { subject: email.subject, body: email.body },
+            personalisation: { subject: email.subject, body: withCalendarNote(email) },
           })
           return String((response.data as { id?: string }).id ?? 'notify')
         },

@@ -4,8 +4,7 @@ import type { Trx } from '../db/database.ts'
 import type { BookingStatus } from '../db/schema.ts'
 import { AppError, notFound } from '../errors.ts'
 import type { Principal } from '../policy/principal.ts'
-import type { Services } from '../services.ts'
-import { eventTitle, freePlaces, loadEvent, type EventDetails } from './events.ts'
+import { eventTitle, freePlaces, loadEvent, type EventDetails, type EventServices } from './events.ts'
 import { sendEventEmail } from './notifications.ts'
 import { formatMoment } from './times.ts'
 
@@ -72,7 +71,7 @@ export type BookingResult = { bookingId: string; status: 'booked' | 'waiting' }
  */
 export async function bookEvent(
   trx: Trx,
-  services: Services,
+  services: EventServices,
   by: Principal,
   eventId: string,
   participantId: string,
@@ -151,7 +150,7 @@ export function cancellationProblem(event: Pick<EventDetails, 'starts_at' | 'can
 /** Cancels a booking or a place on the waiting list; a freed place goes to the first person waiting. */
 export async function cancelBooking(
   trx: Trx,
-  services: Services,
+  services: EventServices,
   by: Principal,
   eventId: string,
   participantId: string,
@@ -193,7 +192,7 @@ export async function cancelBooking(
 }
 
 /** Gives free places to the people waiting, in the order they joined the list, and emails each. */
-export async function promoteWaiting(trx: Trx, services: Services, eventId: string, now = new Date()): Promise<number> {
+export async function promoteWaiting(trx: Trx, services: EventServices, eventId: string, now = new Date()): Promise<number> {
   const event = await loadEvent(trx, eventId)
   if (!event || event.status === 'cancelled' || new Date(event.starts_at) <= now) return 0
   const places = freePlaces(event)

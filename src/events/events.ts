@@ -4,9 +4,13 @@ import type { EventKind, EventsTable } from '../db/schema.ts'
 import { forbidden, notFound } from '../errors.ts'
 import { can, type Action, type EventRef } from '../policy/policy.ts'
 import type { Principal } from '../policy/principal.ts'
+import type { Services } from '../services.ts'
 
 // Events as the platform holds them: loaded with who runs them, who facilitates, who else may book,
 // and how full they are; and the one check every page and API call makes before touching one.
+
+/** What scheduling, booking and their emails use of the services (API operations and jobs have no more). */
+export type EventServices = Pick<Services, 'config' | 'email' | 'catalogue' | 'designs'>
 
 export const kindLabels: Record<EventKind, string> = {
   induction: 'Induction',

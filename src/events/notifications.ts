@@ -12,7 +12,14 @@ export type EventEmailKind = 'booked' | 'waiting' | 'promoted' | 'booking-cancel
 /** Where a participant sees the event. */
 export const participantEventPath = (eventId: string) => `/participant/events/${eventId}`
 
-export async function sendEventEmail(trx: Trx, services: Services, kind: EventEmailKind, event: EventDetails, participantId: string) {
+/** Needs only the configuration and the outbox, so scheduled jobs can send it before all services exist. */
+export async function sendEventEmail(
+  trx: Trx,
+  services: Pick<Services, 'config' | 'email'>,
+  kind: EventEmailKind,
+  event: EventDetails,
+  participantId: string,
+) {
   const participant = await trx
     .selectFrom('participants')
     .select(['full_name', 'email'])

@@ -6,9 +6,8 @@ import type { Trx } from '../db/database.ts'
 import type { EventKind } from '../db/schema.ts'
 import { AppError, type FieldError } from '../errors.ts'
 import type { Principal } from '../policy/principal.ts'
-import type { Services } from '../services.ts'
 import { promoteWaiting } from './booking.ts'
-import { kindsDeliveringNothing, loadEvent } from './events.ts'
+import { kindsDeliveringNothing, loadEvent, type EventServices } from './events.ts'
 import { sendEventEmail } from './notifications.ts'
 
 // Scheduling events: delivery-partner leads schedule their partner's events, lead-provider admins
@@ -62,7 +61,7 @@ export function defaultTiming(leadProvider: string, kind: EventKind, courseIdent
 /** Every problem with an event as it would be saved (field names are the form's). */
 export async function eventProblems(
   trx: Trx,
-  services: Services,
+  services: EventServices,
   input: EventInput,
   existing: { id: string; booked: number } | null,
 ): Promise<FieldError[]> {
@@ -189,7 +188,7 @@ const sessionFields = ['activity', 'starts', 'ends']
 /** Schedules events (one, or a series sharing `seriesRef`); all or nothing. */
 export async function scheduleEvents(
   trx: Trx,
-  services: Services,
+  services: EventServices,
   by: Principal,
   inputs: EventInput[],
   options: { seriesRef?: string } = {},
@@ -199,7 +198,9 @@ export async function scheduleEvents(
     // In a series, the problems of one session's times and activity point at that session's fields.
     for (const p of await eventProblems(trx, services, input, null))
       problems.push(
-        inputs.length > 1 && sessionFields.includes(p.field) ? { ...p, field: `${p.field}-${i + 1}`, message: `Session ${i + 1}: ${p.message}` } : p,
+        inputs.length > 1 && sessionFields.includes(p.field)
+          ? { ...p, field: `${p.field}-${i + 1}`, message: `Session ${i + 1}: ${p.message}` }
+          : p,
       )
   }
   if (problems.length) throw new AppError('validation-failed', 'The event cannot be scheduled', problems)
@@ -229,7 +230,7 @@ export async function scheduleEvents(
  */
 export async function updateEvent(
   trx: Trx,
-  services: Services,
+  services: EventServices,
   by: Principal,
   eventId: string,
   input: EventInput,
@@ -295,7 +296,7 @@ export async function updateEvent(
 }
 
 /** Cancels an event: its bookings and waiting list are cancelled and everyone on them is emailed. */
-export async function cancelEvent(trx: Trx, services: Services, by: Principal, eventId: string, reason: string): Promise<void> {
+export async function cancelEvent(trx: Trx, services: EventServices, by: Principal, eventId: string, reason: string): Promise<void> {
   const event = await loadEvent(trx, eventId)
   if (!event) throw new AppError('not-found', 'Event not found')
   if (event.status === 'cancelled') throw new AppError('invalid-transition', 'This event is already cancelled')

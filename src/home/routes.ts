@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { upcomingEvents } from '../calendar/my-events.ts'
 import { forbidden } from '../errors.ts'
 import { listEnrolments } from '../participants/enrolments.ts'
 import { can } from '../policy/policy.ts'
@@ -30,13 +31,18 @@ export function registerHomeRoutes(app: FastifyInstance, { db }: Services): void
       })
     })
 
-  page('participant', async (p) => ({ enrolments: await listEnrolments(db, { participantUserId: p.userId }) }))
+  page('participant', async (p) => ({
+    enrolments: await listEnrolments(db, { participantUserId: p.userId }),
+    events: await upcomingEvents(db, p, 'participant'),
+  }))
   page('line-manager', async (p) => ({ enrolments: await listEnrolments(db, { lineManagerUserId: p.userId }) }))
   page('facilitator', async (p) => ({
     enrolments: await listEnrolments(db, { deliveryPartnerIds: organisationsWithRole(p, 'facilitator') }),
+    events: await upcomingEvents(db, p, 'facilitator'),
   }))
   page('delivery-partner-lead', async (p) => ({
     enrolments: await listEnrolments(db, { deliveryPartnerIds: organisationsWithRole(p, 'delivery-partner-lead') }),
+    events: await upcomingEvents(db, p, 'delivery-partner-lead'),
   }))
   page('lead-provider-admin', async (p) => {
     const leadProviderIds = organisationsWithRole(p, 'lead-provider-admin')
@@ -44,7 +50,11 @@ export function registerHomeRoutes(app: FastifyInstance, { db }: Services): void
     const byPartner = new Map<string, number>()
     for (const e of enrolments)
       byPartner.set(e.deliveryPartner ?? 'Not allocated', (byPartner.get(e.deliveryPartner ?? 'Not allocated') ?? 0) + 1)
-    return { enrolmentCount: enrolments.length, byPartner: [...byPartner.entries()].sort(([a], [b]) => a.localeCompare(b)) }
+    return {
+      enrolmentCount: enrolments.length,
+      byPartner: [...byPartner.entries()].sort(([a], [b]) => a.localeCompare(b)),
+      events: await upcomingEvents(db, p, 'lead-provider-admin'),
+    }
   })
   page('assessor', async () => ({}))
   page('moderator', async () => ({}))

@@ -134,7 +134,12 @@ export const eventsImporter: Importer<typeof row> = {
           continue
         }
       }
-      const booked = await trx.selectFrom('bookings').select('participant_id').where('event_id', '=', id).where('status', '=', 'booked').execute()
+      const booked = await trx
+        .selectFrom('bookings')
+        .select('participant_id')
+        .where('event_id', '=', id)
+        .where('status', '=', 'booked')
+        .execute()
       if (value.capacity < booked.length) {
         problem(csv, 'capacity', `must be at least ${booked.length}: that many places are already booked`)
         continue

@@ -1,6 +1,6 @@
 import { recordAudit } from '../audit/audit.ts'
 import type { Db, Trx } from '../db/database.ts'
-import type { RegisterStatus } from '../db/schema.ts'
+import type { ContingencyMethod, RegisterStatus } from '../db/schema.ts'
 import type { Principal } from '../policy/principal.ts'
 
 // A facilitator's register: one current entry per participant and event. Entries are evidence, so
@@ -13,6 +13,13 @@ export type RegisterEntry = {
   completedAt: string | null
   completedOn: string | null
   note: string | null
+  /**
+   * How a missed session was made up (contingency-completed only). Left out (an import, which has no
+   * such column): a contingency completion keeps the method the current entry has.
+   */
+  contingencyMethod?: ContingencyMethod | null
+  /** Why a locked register was changed (a delivery-partner lead or lead-provider admin). */
+  changeReason?: string | null
 }
 
 /** The entries nobody has superseded: the register as it stands. */
@@ -27,7 +34,7 @@ export function currentRegisterEntries(db: Db | Trx) {
 /** Records an entry unless the register already says exactly this. */
 export async function recordRegisterEntry(trx: Trx, by: Principal, entry: RegisterEntry): Promise<'created' | 'updated' | 'unchanged'> {
   const current = await currentRegisterEntries(trx)
-    .select(['r.id', 'r.status', 'r.completed_at', 'r.note'])
+    .select(['r.id', 'r.status', 'r.completed_at', 'r.note', 'r.contingency_method'])
     .where('r.event_id', '=', entry.eventId)
     .where('r.participant_id', '=', entry.participantId)
     .executeTakeFirst()
@@ -35,9 +42,19 @@ export async function recordRegisterEntry(trx: Trx, by: Principal, entry: Regist
     status: current.status,
     completedAt: current.completed_at ? new Date(current.completed_at).toISOString() : null,
     note: current.note,
+    contingencyMethod: current.contingency_method,
   }
-  const after = { status: entry.status, completedAt: entry.completedAt, note: entry.note }
+  const contingencyMethod =
+    entry.status !== 'contingency-completed'
+      ? null
+      : entry.contingencyMethod !== undefined
+        ? entry.contingencyMethod
+        : current?.status === 'contingency-completed'
+          ? current.contingency_method
+          : null
+  const after = { status: entry.status, completedAt: entry.completedAt, note: entry.note, contingencyMethod }
   if (before && JSON.stringify(before) === JSON.stringify(after)) return 'unchanged'
+  const changeReason = entry.changeReason ?? null
   const created = await trx
     .insertInto('register_entries')
     .values({
@@ -47,6 +64,8 @@ export async function recordRegisterEntry(trx: Trx, by: Principal, entry: Regist
       completed_at: entry.completedAt,
       completed_on: entry.completedOn,
       note: entry.note,
+      contingency_method: contingencyMethod,
+      change_reason: changeReason,
       supersedes: current?.id ?? null,
       recorded_by: by.kind === 'user' ? by.userId : null,
     })
@@ -58,7 +77,7 @@ export async function recordRegisterEntry(trx: Trx, by: Principal, entry: Regist
     entityType: 'register-entry',
     entityId: created.id,
     before: before ?? undefined,
-    after,
+    after: { eventId: entry.eventId, participantId: entry.participantId, ...after, ...(changeReason ? { changeReason } : {}) },
   })
   return current ? 'updated' : 'created'
 }

@@ -7,7 +7,7 @@ type NavItem = { href: string; text: string; active?: boolean }
 const sections: Record<Role, { path: string; text: string }[]> = {
   participant: [{ path: '/events', text: 'Events' }],
   'line-manager': [],
-  facilitator: [],
+  facilitator: [{ path: '/events', text: 'Events' }],
   'delivery-partner-lead': [
     { path: '/events', text: 'Events' },
     { path: '/reports', text: 'Reports' },

@@ -56,7 +56,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       booked_by uuid references users(id),
       cancelled_by uuid references users(id),
       check ((status = 'cancelled') = (cancelled_at is not null)),
-      check ((status = 'waiting') = (booked_at is null))
+      -- A place has the time it was given; a place on the waiting list has none (cancelled: either).
+      check (status <> 'booked' or booked_at is not null),
+      check (status <> 'waiting' or booked_at is null)
     );
     create unique index bookings_active on bookings (event_id, participant_id) where status <> 'cancelled';
     create index bookings_participant on bookings (participant_id) where status <> 'cancelled';
@@ -69,13 +71,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       created_at timestamptz not null default now()
     );
 
-    -- Each reminder once per event and person, whichever worker sends it.
+    -- Each reminder once per event and person, whichever worker sends it: to a booked participant
+    -- (recipient_id is the participant, who may have no account) or to a user about the register.
     create table event_reminders (
       event_id uuid not null references events(id),
-      user_id uuid not null references users(id),
+      recipient_id uuid not null,
       kind text not null check (kind in ('booking', 'register-not-taken')),
       sent_at timestamptz not null default now(),
-      primary key (event_id, user_id, kind)
+      primary key (event_id, recipient_id, kind)
     );
 
     -- How a missed session was made up, and why a locked register was changed.
