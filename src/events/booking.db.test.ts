@@ -136,6 +136,11 @@ test('booking: places, then a waiting list in order, promotion by email when a p
   assert.equal((await book(eventId!, ids.cat, { waitingList: true })).status, 'waiting')
   assert.match((await lastEmailTo('cat@school.test')).subject, /waiting list/)
 
+  // Leaving the waiting list and joining it again keeps the order fair: the newest request is last.
+  await cancel(eventId!, ids.cat)
+  assert.equal((await loadEvent(services.db, eventId!))!.waiting, 0)
+  assert.equal((await book(eventId!, ids.cat, { waitingList: true })).status, 'waiting')
+
   // Ben cancels before the cut-off: Cat is promoted and told.
   await cancel(eventId!, ids.ben)
   const event = await loadEvent(services.db, eventId!)
@@ -237,7 +242,9 @@ test('changing an event: capacity not below bookings, extra places go to the wai
     /Capacity cannot be below the 2 places already booked/,
   )
 
+  await book(eventId!, ids.ben, { waitingList: true }) // full again: Ben waits, and is told of the cancellation too
   await services.db.transaction().execute((trx) => cancelEvent(trx, services, by, eventId!, 'Venue flooded'))
+  assert.match((await lastEmailTo('ben@school.test')).subject, /^Event cancelled/)
   assert.match((await lastEmailTo('ana@school.test')).subject, /^Event cancelled/)
   assert.match((await lastEmailTo('ana@school.test')).body, /Reason: Venue flooded/)
   assert.match(await refusal(() => book(eventId!, ids.ben)), /This event has been cancelled/)
