@@ -120,3 +120,28 @@ export async function eventFor(db: Db | Trx, principal: Principal | null, id: st
 
 /** Free places: capacity less the places booked (never below zero if capacity was lowered by import). */
 export const freePlaces = (e: Pick<EventDetails, 'capacity' | 'booked'>) => Math.max(0, e.capacity - e.booked)
+
+/**
+ * Participants on the event's lead provider, course and cohort (not withdrawn), of the given delivery
+ * partners (any, if none are given), leaving out `excluding`: whom a lead may book, or add as a walk-in.
+ */
+export function participantsOnCourse(
+  db: Db | Trx,
+  event: Pick<EventRow, 'lead_provider_id' | 'course_identifier' | 'cohort'>,
+  options: { deliveryPartnerIds?: string[]; excluding?: string[] } = {},
+) {
+  let q = db
+    .selectFrom('enrolments as e')
+    .innerJoin('participants as p', 'p.id', 'e.participant_id')
+    .select(['p.id', 'p.full_name', 'p.email'])
+    .where('e.lead_provider_id', '=', event.lead_provider_id)
+    .where('e.course_identifier', '=', event.course_identifier)
+    .where('e.cohort', '=', event.cohort)
+    .where('e.status', '<>', 'withdrawn')
+    .orderBy('p.full_name')
+    .orderBy('p.id')
+  if (options.deliveryPartnerIds)
+    q = q.where('e.delivery_partner_id', 'in', options.deliveryPartnerIds.length ? options.deliveryPartnerIds : [null as never])
+  if (options.excluding?.length) q = q.where('p.id', 'not in', options.excluding)
+  return q
+}

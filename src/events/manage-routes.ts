@@ -5,7 +5,16 @@ import { organisationsWithRole, type Principal } from '../policy/principal.ts'
 import type { Services } from '../services.ts'
 import { formErrors } from '../web/forms.ts'
 import { bookEvent, cancelBooking } from './booking.ts'
-import { eventFor, eventRefOf, eventTitle, kindLabels, kindsDeliveringNothing, loadEvents, type EventDetails } from './events.ts'
+import {
+  eventFor,
+  eventRefOf,
+  eventTitle,
+  kindLabels,
+  kindsDeliveringNothing,
+  loadEvents,
+  participantsOnCourse,
+  type EventDetails,
+} from './events.ts'
 import crypto from 'node:crypto'
 import { formOfEvent, readEventForm, sessionSuffixes, type EventForm, type Offer } from './event-form.ts'
 import { cancelEvent, defaultTiming, scheduleEvents, updateEvent } from './scheduling.ts'
@@ -274,21 +283,11 @@ export function registerEventManagementRoutes(app: FastifyInstance, services: Se
         .orderBy('b.requested_at')
         .execute()
       const partners = [event.delivery_partner_id, ...event.sharedWith.map((s) => s.id)].filter((id): id is string => id !== null)
-      let candidates = db
-        .selectFrom('enrolments as e')
-        .innerJoin('participants as p', 'p.id', 'e.participant_id')
-        .select(['p.id', 'p.full_name', 'p.email'])
-        .where('e.lead_provider_id', '=', event.lead_provider_id)
-        .where('e.course_identifier', '=', event.course_identifier)
-        .where('e.cohort', '=', event.cohort)
-        .where(
-          'e.participant_id',
-          'not in',
-          bookings.length ? bookings.map((b) => b.participant_id) : ['00000000-0000-0000-0000-000000000000'],
-        )
-      if (area === 'delivery-partner') candidates = candidates.where('e.delivery_partner_id', '=', user.organisationId)
-      else if (partners.length) candidates = candidates.where('e.delivery_partner_id', 'in', partners)
-      const people = canManage && event.status === 'scheduled' ? await candidates.orderBy('p.full_name').limit(500).execute() : []
+      const candidates = participantsOnCourse(db, event, {
+        deliveryPartnerIds: area === 'delivery-partner' ? [user.organisationId] : partners.length ? partners : undefined,
+        excluding: bookings.map((b) => b.participant_id),
+      })
+      const people = canManage && event.status === 'scheduled' ? await candidates.limit(500).execute() : []
       return reply.render(
         'events/views/manage-event.njk',
         {

@@ -3,7 +3,7 @@ import type { Db, Trx } from '../db/database.ts'
 import type { ContingencyMethod, RegisterStatus } from '../db/schema.ts'
 import { londonDateOf, londonMoment } from '../dates/london.ts'
 import { AppError, type FieldError } from '../errors.ts'
-import type { EventDetails } from '../events/events.ts'
+import { participantsOnCourse, type EventDetails } from '../events/events.ts'
 import type { Principal } from '../policy/principal.ts'
 import { currentRegisterEntries, recordRegisterEntry } from './register-entries.ts'
 import { completionDateProblem, type RegisterRules } from './register-rules.ts'
@@ -78,19 +78,10 @@ export async function loadRegister(db: Db | Trx, eventId: string): Promise<Regis
 
 /** Participants who may be added as walk-ins: the event's delivery partner's (any, for a central event), on its course and cohort, not on the register yet. */
 export async function walkInCandidates(db: Db | Trx, event: EventDetails, onRegister: string[]) {
-  let q = db
-    .selectFrom('enrolments as e')
-    .innerJoin('participants as p', 'p.id', 'e.participant_id')
-    .select(['p.id', 'p.full_name', 'p.email'])
-    .where('e.lead_provider_id', '=', event.lead_provider_id)
-    .where('e.course_identifier', '=', event.course_identifier)
-    .where('e.cohort', '=', event.cohort)
-    .where('e.status', '<>', 'withdrawn')
-    .orderBy('p.full_name')
-    .orderBy('p.id')
-  if (event.delivery_partner_id !== null) q = q.where('e.delivery_partner_id', '=', event.delivery_partner_id)
-  if (onRegister.length) q = q.where('p.id', 'not in', onRegister)
-  return q.execute()
+  return participantsOnCourse(db, event, {
+    deliveryPartnerIds: event.delivery_partner_id !== null ? [event.delivery_partner_id] : undefined,
+    excluding: onRegister,
+  }).execute()
 }
 
 const fail = (message: string, fields: FieldError[]) => new AppError('validation-failed', message, fields)
