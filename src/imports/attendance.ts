@@ -50,7 +50,7 @@ export const attendanceImporter: Importer<typeof row> = {
       const event = await trx
         .selectFrom('events as ev')
         .innerJoin('organisations as lp', 'lp.id', 'ev.lead_provider_id')
-        .select(['ev.id', 'ev.lead_provider_id', 'ev.course_identifier', 'ev.starts_at', 'lp.code as lead_provider'])
+        .select(['ev.id', 'ev.lead_provider_id', 'ev.course_identifier', 'ev.cohort', 'ev.starts_at', 'lp.code as lead_provider'])
         .where('ev.event_ref', '=', value.event_id)
         .executeTakeFirst()
       if (!event || (leadProvider && event.lead_provider_id !== leadProvider.id)) {
@@ -65,6 +65,7 @@ export const attendanceImporter: Importer<typeof row> = {
         .select('id')
         .where('participant_id', '=', value.participant_id)
         .where('course_identifier', '=', event.course_identifier)
+        .where('cohort', '=', event.cohort)
         .where('lead_provider_id', '=', event.lead_provider_id)
         .executeTakeFirst()
       if (!enrolment) {
@@ -73,7 +74,7 @@ export const attendanceImporter: Importer<typeof row> = {
           problem(
             csv,
             'participant_id',
-            `participant ${value.participant_id} is not enrolled on ${event.course_identifier} with ${event.lead_provider}`,
+            `participant ${value.participant_id} is not enrolled on ${event.course_identifier} in cohort ${event.cohort} with ${event.lead_provider}`,
           )
         } else problem(csv, 'participant_id', `unknown participant ${value.participant_id}`)
         continue

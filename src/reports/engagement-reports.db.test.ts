@@ -259,7 +259,7 @@ test('attendance and meetings: bad rows are each reported and nothing is written
     "attendance.csv:5:2 (participant_id): this participant's entry for NS-LT-F2F-1 is on an earlier line",
     'attendance.csv:5:4 (completed_at): must be empty unless the status is contingency-completed',
     'attendance.csv:6:3 (status): must be one of attended, absent, contingency-completed',
-    `attendance.csv:7:2 (participant_id): participant ${ana} is not enrolled on npq-leading-teaching with ucl`,
+    `attendance.csv:7:2 (participant_id): participant ${ana} is not enrolled on npq-leading-teaching in cohort 2022-autumn with ucl`,
   ])
   const meetingProblems = await problemsOf(
     'meetings',
