@@ -3,7 +3,8 @@ import { londonDateOf } from '../dates/london.ts'
 import { registerStatuses } from '../db/schema.ts'
 import { optionalText, moment } from './fields.ts'
 import type { Importer } from './import-file.ts'
-import { recordRegisterEntry } from '../registers/register-entries.ts'
+import { currentRegisterEntries, recordRegisterEntry } from '../registers/register-entries.ts'
+import { lockedFrom } from '../registers/register-rules.ts'
 
 // `npq import attendance`: a facilitator's register entries. The register is the only evidence of
 // attendance; a contingency completion (a catch-up after a missed session) says when it was done.
@@ -80,6 +81,23 @@ export const attendanceImporter: Importer<typeof row> = {
         continue
       }
       if (bad) continue
+      // As on the register page: once the register has locked (14 days after the event), changing
+      // an attended or absent mark needs a reason — here the note, kept as the change's reason.
+      const current = await currentRegisterEntries(trx)
+        .select(['r.status'])
+        .where('r.event_id', '=', event.id)
+        .where('r.participant_id', '=', value.participant_id)
+        .executeTakeFirst()
+      const changesMark = current !== undefined && current.status !== value.status && value.status !== 'contingency-completed'
+      const locked = londonDateOf(new Date(now)) >= lockedFrom(londonDateOf(new Date(event.starts_at)))
+      if (changesMark && locked && !value.note) {
+        problem(
+          csv,
+          'note',
+          `is required: the register locked on ${lockedFrom(londonDateOf(new Date(event.starts_at)))}, so say why the mark changes`,
+        )
+        continue
+      }
       const outcome = await recordRegisterEntry(trx, by, {
         eventId: event.id,
         participantId: value.participant_id,
@@ -87,6 +105,7 @@ export const attendanceImporter: Importer<typeof row> = {
         completedAt: value.completed_at ? new Date(value.completed_at).toISOString() : null,
         completedOn: value.completed_at ? londonDateOf(new Date(value.completed_at)) : null,
         note: value.note,
+        changeReason: changesMark && locked ? value.note : null,
       })
       counts[outcome]++
     }

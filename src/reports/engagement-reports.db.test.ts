@@ -214,6 +214,29 @@ test('a register correction supersedes the entry (audited); the same file again 
   assert.equal(before[0]!.credits_earned, 21)
 })
 
+test('a locked register (14 days after the event): an import changing a mark needs the note as its reason', async () => {
+  // NS-LT-F2F-1 was on 15 November 2022: its register locked on 29 November 2022, long before today.
+  const change = (note: string) => [attendanceHeader, `NS-LT-F2F-1,${ana},absent,,${note}`].join('\n')
+  assert.deepEqual(await problemsOf('attendance', change('')), [
+    'attendance.csv:2:5 (note): is required: the register locked on 2022-11-29, so say why the mark changes',
+  ])
+  assert.deepEqual(await run('attendance', change('Left before the session began')), {
+    kind: 'attendance',
+    rows: 1,
+    created: 0,
+    updated: 1,
+    unchanged: 0,
+  })
+  const entry = await services.db
+    .selectFrom('register_entries')
+    .select(['status', 'change_reason'])
+    .where('participant_id', '=', ana)
+    .where('change_reason', 'is not', null)
+    .executeTakeFirstOrThrow()
+  assert.deepEqual(entry, { status: 'absent', change_reason: 'Left before the session began' })
+  await run('attendance', [attendanceHeader, `NS-LT-F2F-1,${ana},attended,,Marked absent in error`].join('\n'))
+})
+
 test('a retracted learning record no longer counts; a corrected one counts on its corrected date', async () => {
   const record = await services.db
     .selectFrom('learning_records')
