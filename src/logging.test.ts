@@ -26,5 +26,6 @@ test('personal data and secrets are redacted from logs', () => {
 
 test('logged URLs lose their query strings and one-time-link secrets', () => {
   assert.equal(safeUrl('/set-password/abcDEF123?x=1'), '/set-password/[redacted]')
+  assert.equal(safeUrl('/calendar/cal_abcDEF123.ics'), '/calendar/[redacted]')
   assert.equal(safeUrl('/lead-provider/users?invited=jane%40school.test'), '/lead-provider/users')
 })

@@ -28,9 +28,9 @@ export const redactedPaths = [
 
 export type Logger = pino.Logger
 
-/** Request paths without query strings, and with one-time-link secrets taken out. */
+/** Request paths without query strings, and with secrets in paths (one-time links, calendar feeds) taken out. */
 export function safeUrl(url: string): string {
-  return url.split('?')[0]!.replace(/\/(set-password|links)\/[^/]+/g, '/$1/[redacted]')
+  return url.split('?')[0]!.replace(/\/(set-password|links|calendar)\/[^/]+/g, '/$1/[redacted]')
 }
 
 type LoggedRequest = { id?: unknown; method?: string; url?: string; ip?: string }
