@@ -186,7 +186,8 @@ test('import: a good file prints a summary; a bad one lists file:line:column pro
 
   assert.equal(npq(['import', 'delivery-partners', path.join(dir, 'missing.csv')]).code, 1)
   assert.equal(npq(['import', 'attendance', partners]).code, 1) // the wrong columns for the kind
-  assert.equal(npq(['import', 'assessments', partners]).code, 2) // a kind that arrives with a later capability
+  assert.equal(npq(['import', 'assessments', partners]).code, 1) // a kind that exists: the wrong columns
+  assert.equal(npq(['import', 'absences', partners]).code, 2) // no such kind: a usage error
 })
 
 test('report engagement|declaration: JSON sorted by participant_id, CSV, and clear errors', () => {

@@ -8,6 +8,7 @@ import * as registersAndMeetingLogs from './migrations/0005_registers_and_meetin
 import * as importUploads from './migrations/0006_import_uploads.ts'
 import * as firstEvidence from './migrations/0007_first_evidence.ts'
 import * as eventBooking from './migrations/0008_event_booking.ts'
+import * as deferralsWithdrawalsAssessments from './migrations/0009_deferrals_withdrawals_assessments.ts'
 
 // Versioned migrations, in order. A new migration is a new file here; an applied one is never edited.
 export const migrations: Record<string, Migration> = {
@@ -19,6 +20,7 @@ export const migrations: Record<string, Migration> = {
   '0006_import_uploads': importUploads,
   '0007_first_evidence': firstEvidence,
   '0008_event_booking': eventBooking,
+  '0009_deferrals_withdrawals_assessments': deferralsWithdrawalsAssessments,
 }
 
 export async function migrateToLatest(db: Db): Promise<MigrationResult[]> {

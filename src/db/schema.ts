@@ -349,6 +349,71 @@ export interface ImportUploadsTable {
   result: Json | null
 }
 
+/** DfE's reasons (Lead Provider API v3). A change to these lists needs a migration of the checks (0009). */
+export const deferralReasons = ['bereavement', 'long-term-sickness', 'parental-leave', 'career-break', 'other'] as const
+
+export const withdrawalReasons = [
+  'insufficient-capacity-to-undertake-programme',
+  'personal-reason-health-or-pregnancy-related',
+  'personal-reason-moving-school',
+  'personal-reason-other',
+  'insufficient-capacity',
+  'change-in-developmental-or-personal-priorities',
+  'change-in-school-circumstances',
+  'change-in-school-leadership',
+  // The spec spells this one with a trailing full stop; DfE accepts it as written there.
+  'quality-of-programme-structure-not-suitable.',
+  'quality-of-programme-content-not-suitable',
+  'quality-of-programme-facilitation-not-effective',
+  'quality-of-programme-accessibility',
+  'quality-of-programme-other',
+  'programme-not-appropriate-for-role-and-cpd-needs',
+  'started-in-error',
+  'expected-commitment-unclear',
+  'assessment-requirements-not-met',
+  'change-in-career',
+  'disengaged-and-unresponsive',
+  'non-payment-of-invoice',
+  'other',
+] as const
+
+export type DeferralReason = (typeof deferralReasons)[number]
+export type WithdrawalReason = (typeof withdrawalReasons)[number]
+
+export interface DeferralsTable {
+  id: Generated<string>
+  participant_id: string
+  reason: DeferralReason
+  deferred_on: string
+  /** Deferred until the day before this date; null: no return date yet. */
+  planned_return_on: string | null
+  recorded_by: string | null
+  recorded_at: Timestamp
+}
+
+export interface WithdrawalsTable {
+  id: Generated<string>
+  participant_id: string
+  reason: WithdrawalReason
+  withdrawn_on: string
+  recorded_by: string | null
+  recorded_at: Timestamp
+}
+
+export interface AssessmentAttemptsTable {
+  id: Generated<string>
+  participant_id: string
+  attempt: number
+  submitted_at: Date | string | null
+  word_count: number | null
+  result: 'passed' | 'failed' | null
+  marked_at: Date | string | null
+  moderated_at: Date | string | null
+  externally_moderated_at: Date | string | null
+  recorded_by: string | null
+  recorded_at: Timestamp
+}
+
 export interface Schema {
   organisations: OrganisationsTable
   delivery_partnerships: DeliveryPartnershipsTable
@@ -373,6 +438,9 @@ export interface Schema {
   bookings: BookingsTable
   calendar_feeds: CalendarFeedsTable
   event_reminders: EventRemindersTable
+  deferrals: DeferralsTable
+  withdrawals: WithdrawalsTable
+  assessment_attempts: AssessmentAttemptsTable
   events: EventsTable
   register_entries: RegisterEntriesTable
   meeting_logs: MeetingLogsTable

@@ -188,6 +188,17 @@ test('booking refuses a double booking, another date of the same activity, other
   )
   assert.match(await refusal(() => book(first!, ids.dev)), /This event is not open to you/)
   assert.match(await refusal(() => book(first!, ids.eve)), /deferred/)
+  // Recorded withdrawals count by their dates: Eve withdrew on 20 October 2022.
+  await importFile(services, importers.withdrawals!, `participant_id,reason,withdrawn_on\n${ids.eve},change-in-career,2022-10-20\n`, by)
+  assert.match(await refusal(() => book(first!, ids.eve)), /you have withdrawn/)
+  // A recorded deferral counts from deferred_on until the day before planned_return_on.
+  await importFile(
+    services,
+    importers.deferrals!,
+    `participant_id,reason,deferred_on,planned_return_on\n${ids.ben},bereavement,2022-11-02,2022-11-04\n`,
+    by,
+  )
+  assert.match(await refusal(() => book(second!, ids.ben, { now: new Date('2022-11-03T12:00:00Z') })), /deferred/)
   assert.match(await refusal(() => book(later!, ids.ana)), /Booking for this event opens on Saturday 5 November 2022 at 9am/)
   assert.match(await refusal(() => book(first!, ids.ana, { now: new Date('2022-11-15T10:00:00Z') })), /already started/)
 

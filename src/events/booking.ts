@@ -2,6 +2,7 @@ import { sql } from 'kysely'
 import { recordAudit } from '../audit/audit.ts'
 import type { Trx } from '../db/database.ts'
 import type { BookingStatus } from '../db/schema.ts'
+import { londonDateOf } from '../dates/london.ts'
 import { AppError, notFound } from '../errors.ts'
 import type { Principal } from '../policy/principal.ts'
 import { eventTitle, freePlaces, loadEvent, type EventDetails, type EventServices } from './events.ts'
@@ -50,7 +51,7 @@ export function bookingProblem(f: BookingFacts): string | null {
 }
 
 /** The participant's enrolment this event is open to: same lead provider, course and cohort, and the event's delivery partner or one it is shared with (any, for a central event). */
-export async function enrolmentForEvent(trx: Trx, event: EventDetails, participantId: string) {
+export async function enrolmentForEvent(trx: Trx, event: EventDetails, participantId: string, today = londonDateOf(new Date())) {
   const partners = [event.delivery_partner_id, ...event.sharedWith.map((s) => s.id)].filter((id): id is string => id !== null)
   let q = trx
     .selectFrom('enrolments')
@@ -60,7 +61,23 @@ export async function enrolmentForEvent(trx: Trx, event: EventDetails, participa
     .where('course_identifier', '=', event.course_identifier)
     .where('cohort', '=', event.cohort)
   if (event.delivery_partner_id !== null) q = q.where('delivery_partner_id', 'in', partners)
-  return q.executeTakeFirst()
+  const enrolment = await q.executeTakeFirst()
+  if (!enrolment) return undefined
+  // Recorded withdrawals and deferrals say, by date, what the participant is today.
+  const withdrawn = await trx
+    .selectFrom('withdrawals')
+    .select('id')
+    .where('participant_id', '=', participantId)
+    .where('withdrawn_on', '<=', today)
+    .executeTakeFirst()
+  const deferred = await trx
+    .selectFrom('deferrals')
+    .select('id')
+    .where('participant_id', '=', participantId)
+    .where('deferred_on', '<=', today)
+    .where((eb) => eb.or([eb('planned_return_on', 'is', null), eb('planned_return_on', '>', today)]))
+    .executeTakeFirst()
+  return { ...enrolment, status: withdrawn ? 'withdrawn' : deferred ? 'deferred' : enrolment.status }
 }
 
 export type BookingResult = { bookingId: string; status: 'booked' | 'waiting' }
@@ -82,7 +99,7 @@ export async function bookEvent(
   await sql`select id from participants where id = ${participantId} for update`.execute(trx)
   const event = await loadEvent(trx, eventId)
   if (!event) throw notFound('Event')
-  const enrolment = await enrolmentForEvent(trx, event, participantId)
+  const enrolment = await enrolmentForEvent(trx, event, participantId, londonDateOf(now))
   const mine = await trx
     .selectFrom('bookings')
     .select(['status'])
