@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import type { Db, Trx } from '../db/database.ts'
 import type { Evidence } from './engine.ts'
+import { notSuperseded } from '../db/append-only.ts'
 
 // Loads the evidence the engagement engine needs for a set of enrolments, as of a date, in two
 // queries whatever the number of participants. Only the current evidence counts (nothing superseded
@@ -125,9 +126,7 @@ export async function loadEvidence(
             'm.fats_completed',
           ])
           .where('m.held_on', '<=', asOf)
-          .where(({ not, exists, selectFrom }) =>
-            not(exists(selectFrom('meeting_logs as later').select('later.id').whereRef('later.supersedes', '=', 'm.id'))),
-          )
+          .where(notSuperseded('meeting_logs', 'm'))
           .execute(),
   ])
 

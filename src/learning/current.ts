@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely'
 import type { Db, Trx } from '../db/database.ts'
+import { notSuperseded } from '../db/append-only.ts'
 
 // Learning records are append-only: a correction is a new row that supersedes the old one, and a
 // retraction ("entered in error") is such a row marked retracted. The current evidence is therefore
@@ -16,5 +17,5 @@ export function currentLearningRecords(db: Db | Trx) {
  * learning records themselves: `.where(isCurrentLearningRecord('r'))`.
  */
 export function isCurrentLearningRecord(alias: string): RawBuilder<boolean> {
-  return sql<boolean>`(${sql.ref(`${alias}.retracted`)} = false and not exists (select 1 from learning_records as successor where successor.supersedes = ${sql.ref(`${alias}.id`)}))`
+  return sql<boolean>`(${sql.ref(`${alias}.retracted`)} = false and ${notSuperseded('learning_records', alias)})`
 }

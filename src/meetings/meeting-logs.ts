@@ -1,6 +1,7 @@
 import { recordAudit } from '../audit/audit.ts'
 import type { Db, Trx } from '../db/database.ts'
 import type { Principal } from '../policy/principal.ts'
+import { notSuperseded } from '../db/append-only.ts'
 
 // Line manager/mentor meeting logs. A log counts once signed by both; signed logs in meeting order
 // confirm formative assessment tasks cumulatively. Logs are evidence: a change is a new log that
@@ -18,11 +19,7 @@ export type MeetingLog = {
 
 /** The logs nobody has superseded. */
 export function currentMeetingLogs(db: Db | Trx) {
-  return db
-    .selectFrom('meeting_logs as m')
-    .where(({ not, exists, selectFrom }) =>
-      not(exists(selectFrom('meeting_logs as later').select('later.id').whereRef('later.supersedes', '=', 'm.id'))),
-    )
+  return db.selectFrom('meeting_logs as m').where(notSuperseded('meeting_logs', 'm'))
 }
 
 export async function recordMeetingLog(trx: Trx, by: Principal, log: MeetingLog): Promise<'created' | 'updated' | 'unchanged'> {

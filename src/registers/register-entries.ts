@@ -2,6 +2,7 @@ import { recordAudit } from '../audit/audit.ts'
 import type { Db, Trx } from '../db/database.ts'
 import type { ContingencyMethod, RegisterStatus } from '../db/schema.ts'
 import type { Principal } from '../policy/principal.ts'
+import { notSuperseded } from '../db/append-only.ts'
 
 // A facilitator's register: one current entry per participant and event. Entries are evidence, so
 // they are never edited: a change is a new entry that supersedes the current one.
@@ -24,11 +25,7 @@ export type RegisterEntry = {
 
 /** The entries nobody has superseded: the register as it stands. */
 export function currentRegisterEntries(db: Db | Trx) {
-  return db
-    .selectFrom('register_entries as r')
-    .where(({ not, exists, selectFrom }) =>
-      not(exists(selectFrom('register_entries as later').select('later.id').whereRef('later.supersedes', '=', 'r.id'))),
-    )
+  return db.selectFrom('register_entries as r').where(notSuperseded('register_entries', 'r'))
 }
 
 /** Records an entry unless the register already says exactly this. */
