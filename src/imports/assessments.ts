@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { moment } from './fields.ts'
-import type { ImportContext, Importer } from './import-file.ts'
+import type { Importer } from './import-file.ts'
 import { recordRow } from './record-row.ts'
 
 // `npq import assessments`: summative assessment attempts (a case-study response; at most two) with
@@ -45,17 +45,11 @@ export const assessmentsImporter: Importer<typeof row> = {
   required: ['participant_id', 'attempt'],
   optional: ['submitted_at', 'word_count', 'result', 'marked_at', 'moderated_at', 'externally_moderated_at'],
   row,
-  async apply(trx, rows, { by, leadProvider, problem: report }) {
+  async apply(trx, rows, { by, leadProvider, problem, failed }) {
     const counts = { created: 0, updated: 0, unchanged: 0 }
     const now = Date.now()
     const inFile = new Map<string, { attempt: number; result: string | null }>()
     for (const { row: csv, value } of rows) {
-      // A row with a problem is not written (the file will be rolled back), but its other checks still run.
-      let bad = false
-      const problem: ImportContext['problem'] = (...args) => {
-        bad = true
-        report(...args)
-      }
       const key = `${value.participant_id}/${value.attempt}`
       if (inFile.has(key)) problem(csv, 'attempt', `attempt ${value.attempt} of this participant is on an earlier line`)
       inFile.set(key, { attempt: value.attempt, result: value.result })
@@ -96,7 +90,7 @@ export const assessmentsImporter: Importer<typeof row> = {
         if (!first || first.result !== 'failed') problem(csv, 'attempt', 'a second attempt needs a first attempt that failed')
       }
 
-      if (bad) continue
+      if (failed(csv)) continue
       const wanted = {
         submitted_at: value.submitted_at,
         word_count: value.word_count,

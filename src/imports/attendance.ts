@@ -26,17 +26,11 @@ export const attendanceImporter: Importer<typeof row> = {
   required: ['event_id', 'participant_id', 'status'],
   optional: ['completed_at', 'note'],
   row,
-  async apply(trx, rows, { by, leadProvider, problem: report }) {
+  async apply(trx, rows, { by, leadProvider, problem, failed }) {
     const counts = { created: 0, updated: 0, unchanged: 0 }
     const now = Date.now()
     const inFile = new Set<string>()
     for (const { row: csv, value } of rows) {
-      // A row with a problem is not written (the file will be rolled back), but its other checks still run.
-      let bad = false
-      const problem: typeof report = (...args) => {
-        bad = true
-        report(...args)
-      }
       const key = `${value.event_id}/${value.participant_id}`
       if (inFile.has(key)) problem(csv, 'participant_id', `this participant's entry for ${value.event_id} is on an earlier line`)
       inFile.add(key)
@@ -80,7 +74,7 @@ export const attendanceImporter: Importer<typeof row> = {
         } else problem(csv, 'participant_id', `unknown participant ${value.participant_id}`)
         continue
       }
-      if (bad) continue
+      if (failed(csv)) continue
       // As on the register page: once the register has locked (14 days after the event), changing
       // an attended or absent mark needs a reason — here the note, kept as the change's reason.
       const current = await currentRegisterEntries(trx)

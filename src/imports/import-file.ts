@@ -24,6 +24,8 @@ export type ImportContext = {
   /** The lead provider the importer acts for (an admin's upload): rows of other providers are refused. Null: any (the CLI). */
   leadProvider: { id: string; code: string } | null
   problem: (row: CsvRow, column: string | null, message: string) => void
+  /** Whether a problem has been reported for this row: its other checks still run, but it is not written. */
+  failed: (row: CsvRow) => boolean
 }
 
 export class ImportError extends Error {
@@ -84,6 +86,7 @@ export async function importFile<S extends z.ZodType>(
         leadProvider: options.leadProvider ?? null,
         problem: (row, column, message) =>
           found.push({ line: row.line, column: column ? row.columnOf(column) : null, columnName: column, message }),
+        failed: (row) => found.some((p) => p.line === row.line),
       }
       const result = await importer.apply(trx, checked, context)
       const all = [...problems, ...found].sort((a, b) => a.line - b.line || (a.column ?? 0) - (b.column ?? 0))

@@ -39,19 +39,13 @@ export const deferralsImporter: Importer<typeof deferralRow> = {
   optional: ['planned_return_on'],
   row: deferralRow,
   async apply(trx, rows, context) {
-    const { by } = context
+    const { by, problem, failed } = context
     const counts = { created: 0, updated: 0, unchanged: 0 }
     const inFile: { participant: string; from: string; until: string | null; line: number }[] = []
     for (const { row: csv, value, line } of rows) {
-      // A row with a problem is not written (the file will be rolled back), but its other checks still run.
-      let bad = false
-      const problem: ImportContext['problem'] = (...args) => {
-        bad = true
-        context.problem(...args)
-      }
       if (value.planned_return_on !== null && value.planned_return_on <= value.deferred_on)
         problem(csv, 'planned_return_on', 'must be after deferred_on')
-      if (!(await knownParticipant(trx, csv, value.participant_id, { ...context, problem }))) continue
+      if (!(await knownParticipant(trx, csv, value.participant_id, context))) continue
       const withdrawal = await trx
         .selectFrom('withdrawals')
         .select('withdrawn_on')
@@ -83,7 +77,7 @@ export const deferralsImporter: Importer<typeof deferralRow> = {
         problem(csv, 'deferred_on', 'this deferral is on an earlier line')
       inFile.push({ participant: value.participant_id, from: value.deferred_on, until: value.planned_return_on, line })
 
-      if (bad) continue
+      if (failed(csv)) continue
       const wanted = { reason: value.reason, planned_return_on: value.planned_return_on }
       const existing = await trx
         .selectFrom('deferrals')
@@ -132,23 +126,17 @@ export const withdrawalsImporter: Importer<typeof withdrawalRow> = {
   optional: [],
   row: withdrawalRow,
   async apply(trx, rows, context) {
-    const { by } = context
+    const { by, problem, failed } = context
     const counts = { created: 0, updated: 0, unchanged: 0 }
     const today = londonDateOf(new Date())
     const inFile = new Set<string>()
     for (const { row: csv, value } of rows) {
-      // A row with a problem is not written (the file will be rolled back), but its other checks still run.
-      let bad = false
-      const problem: ImportContext['problem'] = (...args) => {
-        bad = true
-        context.problem(...args)
-      }
       if (value.withdrawn_on > today)
         problem(csv, 'withdrawn_on', `${value.withdrawn_on} is in the future: record a withdrawal once it has happened`)
       if (inFile.has(value.participant_id)) problem(csv, 'participant_id', 'this participant is on an earlier line')
       inFile.add(value.participant_id)
-      if (!(await knownParticipant(trx, csv, value.participant_id, { ...context, problem }))) continue
-      if (bad) continue
+      if (!(await knownParticipant(trx, csv, value.participant_id, context))) continue
+      if (failed(csv)) continue
       const wanted = { reason: value.reason, withdrawn_on: value.withdrawn_on }
       const existing = await trx
         .selectFrom('withdrawals')

@@ -33,17 +33,11 @@ export const meetingsImporter: Importer<typeof row> = {
   required: ['participant_id', 'course_identifier', 'meeting_number', 'held_on', 'signed_by_line_manager', 'signed_by_participant'],
   optional: ['fats_completed'],
   row,
-  async apply(trx, rows, { services, by, leadProvider, problem: report }) {
+  async apply(trx, rows, { services, by, leadProvider, problem, failed }) {
     const counts = { created: 0, updated: 0, unchanged: 0 }
     const today = londonDateOf(new Date())
     const inFile = new Set<string>()
     for (const { row: csv, value } of rows) {
-      // A row with a problem is not written (the file will be rolled back), but its other checks still run.
-      let bad = false
-      const problem: typeof report = (...args) => {
-        bad = true
-        report(...args)
-      }
       const key = `${value.participant_id}/${value.course_identifier}/${value.meeting_number}`
       if (inFile.has(key)) problem(csv, 'meeting_number', `meeting ${value.meeting_number} of this participant is on an earlier line`)
       inFile.add(key)
@@ -72,7 +66,7 @@ export const meetingsImporter: Importer<typeof row> = {
       if (value.fats_completed && !fats) {
         problem(csv, 'fats_completed', `${value.course_identifier} in cohort ${enrolment.cohort} has no formative assessment tasks`)
       }
-      if (bad) continue
+      if (failed(csv)) continue
       const outcome = await recordMeetingLog(trx, by, {
         participantId: value.participant_id,
         courseIdentifier: value.course_identifier,
