@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import { recordAudit } from '../audit/audit.ts'
-import type { Trx } from '../db/database.ts'
+import type { Db, Trx } from '../db/database.ts'
 import type { BookingStatus } from '../db/schema.ts'
 import { londonDateOf } from '../dates/london.ts'
 import { AppError, notFound } from '../errors.ts'
@@ -80,6 +80,28 @@ export async function enrolmentForEvent(trx: Trx, event: EventDetails, participa
   return { ...enrolment, status: withdrawn ? 'withdrawn' : deferred ? 'deferred' : enrolment.status }
 }
 
+/** Another live booking of the participant's for the same activity (a different date of the same session). */
+export async function sameActivityBooking(
+  db: Db | Trx,
+  event: Pick<EventDetails, 'id' | 'activity_code' | 'course_identifier' | 'cohort'>,
+  participantId: string,
+): Promise<BookingFacts['sameActivity']> {
+  if (!event.activity_code) return null
+  const other = await db
+    .selectFrom('bookings as b')
+    .innerJoin('events as ev', 'ev.id', 'b.event_id')
+    .select(['ev.title', 'ev.kind', 'ev.activity_code', 'ev.starts_at'])
+    .where('b.participant_id', '=', participantId)
+    .where('b.status', '<>', 'cancelled')
+    .where('b.event_id', '<>', event.id)
+    .where('ev.status', '=', 'scheduled')
+    .where('ev.activity_code', '=', event.activity_code)
+    .where('ev.course_identifier', '=', event.course_identifier)
+    .where('ev.cohort', '=', event.cohort)
+    .executeTakeFirst()
+  return other ? { title: eventTitle(other), startsAt: other.starts_at } : null
+}
+
 export type BookingResult = { bookingId: string; status: 'booked' | 'waiting' }
 
 /**
@@ -107,25 +129,12 @@ export async function bookEvent(
     .where('participant_id', '=', participantId)
     .where('status', '<>', 'cancelled')
     .executeTakeFirst()
-  const sameActivity = event.activity_code
-    ? await trx
-        .selectFrom('bookings as b')
-        .innerJoin('events as ev', 'ev.id', 'b.event_id')
-        .select(['ev.title', 'ev.kind', 'ev.activity_code', 'ev.starts_at'])
-        .where('b.participant_id', '=', participantId)
-        .where('b.status', '<>', 'cancelled')
-        .where('b.event_id', '<>', eventId)
-        .where('ev.status', '=', 'scheduled')
-        .where('ev.activity_code', '=', event.activity_code)
-        .where('ev.course_identifier', '=', event.course_identifier)
-        .where('ev.cohort', '=', event.cohort)
-        .executeTakeFirst()
-    : undefined
+  const sameActivity = await sameActivityBooking(trx, event, participantId)
   const problem = bookingProblem({
     event,
     enrolmentStatus: enrolment?.status ?? null,
     onThisEvent: mine?.status ?? null,
-    sameActivity: sameActivity ? { title: eventTitle(sameActivity), startsAt: sameActivity.starts_at } : null,
+    sameActivity,
     waitingListWanted: options.waitingList ?? false,
     now,
   })

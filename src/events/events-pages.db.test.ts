@@ -129,3 +129,13 @@ test('another delivery partner’s lead, a facilitator or a participant cannot r
   const lead = await as('delivery-partner-lead@demo.test')
   assert.equal((await lead.get('/delivery-partner/events/00000000-0000-4000-8000-000000000000')).statusCode, 404)
 })
+
+test('a participant booked on one date of a session sees why they cannot book another date, instead of a button', async () => {
+  const priya = await as('participant@demo.test')
+  const dates = await services.db.selectFrom('events').select('id').where('title', 'like', 'Demo: %(date _)').orderBy('starts_at').execute()
+  assert.equal(dates.length, 2)
+  await priya.post(`/participant/events/${dates[0]!.id}/book`, {}, { csrfFrom: `/participant/events/${dates[0]!.id}` })
+  const other = await priya.get(`/participant/events/${dates[1]!.id}`)
+  assert.doesNotMatch(other.body, /Book a place/)
+  assert.match(other.body, /You are already booked on this session on another date/)
+})

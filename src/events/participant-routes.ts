@@ -3,7 +3,7 @@ import { AppError, forbidden, notFound } from '../errors.ts'
 import type { Principal } from '../policy/principal.ts'
 import type { Services } from '../services.ts'
 import { formErrors } from '../web/forms.ts'
-import { bookEvent, bookingProblem, cancelBooking, cancellationProblem, enrolmentForEvent } from './booking.ts'
+import { bookEvent, bookingProblem, cancelBooking, cancellationProblem, enrolmentForEvent, sameActivityBooking } from './booking.ts'
 import { eventTitle, freePlaces, kindLabels, loadEvent, loadEvents, type EventDetails } from './events.ts'
 import { formatMoment, formatSpan } from './times.ts'
 
@@ -119,7 +119,7 @@ export function registerParticipantEventRoutes(app: FastifyInstance, services: S
       event,
       enrolmentStatus: enrolment?.status ?? null,
       onThisEvent: mine ?? null,
-      sameActivity: null,
+      sameActivity: mine ? null : await sameActivityBooking(services.db, event, participant.id),
       waitingListWanted: true,
       now,
     })
