@@ -9,6 +9,7 @@ import * as importUploads from './migrations/0006_import_uploads.ts'
 import * as firstEvidence from './migrations/0007_first_evidence.ts'
 import * as eventBooking from './migrations/0008_event_booking.ts'
 import * as deferralsWithdrawalsAssessments from './migrations/0009_deferrals_withdrawals_assessments.ts'
+import * as declarationsMoneyEscalation from './migrations/0010_declarations_money_escalation.ts'
 
 // Versioned migrations, in order. A new migration is a new file here; an applied one is never edited.
 export const migrations: Record<string, Migration> = {
@@ -21,6 +22,7 @@ export const migrations: Record<string, Migration> = {
   '0007_first_evidence': firstEvidence,
   '0008_event_booking': eventBooking,
   '0009_deferrals_withdrawals_assessments': deferralsWithdrawalsAssessments,
+  '0010_declarations_money_escalation': declarationsMoneyEscalation,
 }
 
 export async function migrateToLatest(db: Db): Promise<MigrationResult[]> {

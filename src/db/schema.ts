@@ -130,6 +130,8 @@ export interface EnrolmentsTable {
   status: ColumnType<string, string | undefined>
   school_contract_signed_on: string | null
   sponsorship_agreement_signed_on: string | null
+  school_contract_recorded_by: ColumnType<string | null, string | null | undefined>
+  sponsorship_agreement_recorded_by: ColumnType<string | null, string | null | undefined>
   created_at: Timestamp
 }
 
@@ -414,6 +416,146 @@ export interface AssessmentAttemptsTable {
   recorded_at: Timestamp
 }
 
+export const declarationTypes = ['started', 'retained-1', 'retained-2', 'completed'] as const
+export const declarationStates = ['submitted', 'eligible', 'payable', 'paid', 'voided', 'ineligible', 'awaiting-clawback', 'clawed-back'] as const
+export type DeclarationState = (typeof declarationStates)[number]
+/** A live declaration: at most one per participant, course and type (DfE's rule and ours). */
+export const liveDeclarationStates = ['submitted', 'eligible', 'payable', 'paid'] as const satisfies readonly DeclarationState[]
+
+export interface DeclarationsTable {
+  id: Generated<string>
+  enrolment_id: string
+  participant_id: string
+  lead_provider_id: string
+  delivery_partner_id: string | null
+  course_identifier: string
+  cohort: string
+  declaration_type: (typeof declarationTypes)[number]
+  declaration_date: string
+  has_passed: boolean | null
+  state: ColumnType<DeclarationState, DeclarationState | undefined>
+  evidence: ColumnType<unknown, string, string>
+  engagement: ColumnType<unknown, string, string>
+  idempotency_key: string
+  dfe_declaration_id: string | null
+  declared_by: string | null
+  declared_at: Timestamp
+  state_changed_at: Timestamp
+}
+
+export interface DeclarationStateChangesTable {
+  id: Generated<string>
+  declaration_id: string
+  from_state: DeclarationState | null
+  to_state: DeclarationState
+  source: 'platform' | 'dfe'
+  reason: string | null
+  changed_by: string | null
+  changed_at: Timestamp
+}
+
+export interface ClawbacksTable {
+  id: Generated<string>
+  declaration_id: string
+  raised_on: string
+  raised_by: string | null
+  clawed_back_on: string | null
+  recorded_at: Timestamp
+}
+
+export interface ContractPricesTable {
+  id: Generated<string>
+  lead_provider_id: string
+  course_identifier: string
+  cohort: string
+  price_pence: number
+  recorded_by: string | null
+  recorded_at: Timestamp
+}
+
+export const dfeRequestKinds = [
+  'submit-declaration',
+  'void-declaration',
+  'defer-participant',
+  'resume-participant',
+  'withdraw-participant',
+  'post-outcome',
+  'pull-applications',
+  'pull-statements',
+] as const
+export type DfeRequestKind = (typeof dfeRequestKinds)[number]
+export type DfeRequestStatus = 'queued' | 'sent' | 'cancelled'
+
+export interface DfeRequestsTable {
+  id: Generated<string>
+  lead_provider_id: string
+  kind: DfeRequestKind
+  subject_id: string | null
+  method: 'GET' | 'POST' | 'PUT'
+  path: string
+  body: ColumnType<unknown, string | null, string | null>
+  status: ColumnType<DfeRequestStatus, DfeRequestStatus | undefined>
+  attempts: ColumnType<number, number | undefined>
+  last_error: string | null
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>
+  queued_by: string | null
+  queued_at: Timestamp
+  sent_at: Date | null
+  cancelled_by: string | null
+  cancelled_at: Date | null
+}
+
+export interface DfeRequestAttemptsTable {
+  id: Generated<string>
+  request_id: string
+  attempted_at: Timestamp
+  status_code: number | null
+  response: ColumnType<unknown, string | null, never>
+  error: string | null
+  duration_ms: number | null
+}
+
+export const escalationClosedReasons = ['criteria-met', 'deferred', 'withdrawn', 'removed'] as const
+export interface EscalationCasesTable {
+  id: Generated<string>
+  enrolment_id: string
+  participant_id: string
+  course_identifier: string
+  declaration_type: (typeof declarationTypes)[number]
+  review_date: string
+  opened_on: string
+  extended_deadline: string | null
+  closed_on: string | null
+  closed_reason: (typeof escalationClosedReasons)[number] | null
+}
+
+export const escalationActionKinds = [
+  'note',
+  'extension-agreed',
+  'contact-attempt',
+  'support-offered',
+  'removal-proposed',
+  'removal-approved',
+  'removal-rejected',
+  'stage-changed',
+] as const
+export const contactChannels = ['email', 'phone', 'meeting', 'letter', 'other'] as const
+export const contactOutcomes = ['no-response', 'responded', 'support-accepted', 'deferral-requested', 'withdrawal-requested'] as const
+
+export interface EscalationActionsTable {
+  id: Generated<string>
+  case_id: string
+  kind: (typeof escalationActionKinds)[number]
+  on_date: string
+  channel: (typeof contactChannels)[number] | null
+  outcome: (typeof contactOutcomes)[number] | null
+  extended_deadline: string | null
+  organisation_id: string | null
+  notes: string | null
+  recorded_by: string | null
+  recorded_at: Timestamp
+}
+
 export interface Schema {
   organisations: OrganisationsTable
   delivery_partnerships: DeliveryPartnershipsTable
@@ -445,6 +587,14 @@ export interface Schema {
   register_entries: RegisterEntriesTable
   meeting_logs: MeetingLogsTable
   import_uploads: ImportUploadsTable
+  declarations: DeclarationsTable
+  declaration_state_changes: DeclarationStateChangesTable
+  clawbacks: ClawbacksTable
+  contract_prices: ContractPricesTable
+  dfe_requests: DfeRequestsTable
+  dfe_request_attempts: DfeRequestAttemptsTable
+  escalation_cases: EscalationCasesTable
+  escalation_actions: EscalationActionsTable
 }
 
 export type User = Selectable<UsersTable>
