@@ -18,7 +18,8 @@ import { findOrganisation } from '../organisations/organisations.ts'
 import type { Principal } from '../policy/principal.ts'
 import { roleOrganisationKind, roles, type Role } from '../policy/roles.ts'
 import { declarationReport, engagementReport, ReportQueryError } from '../reports/engagement-reports.ts'
-import { declarationTable, engagementTable, toCsv } from '../reports/formats.ts'
+import { declarationTable, engagementTable, escalationsTable, outputsTable, toCsv, type Table } from '../reports/formats.ts'
+import { escalationsReport, outputsReport, type EscalationQuery } from '../outputs/report.ts'
 import { createServices, type Services } from '../services.ts'
 import { progressReporter } from './progress.ts'
 
@@ -182,18 +183,20 @@ export function buildProgram(): Command {
     .option('--quiet', 'no progress output')
     .action(async (name: string, options: ReportOptions) => {
       if (!reportNames.includes(name)) throw new UsageError(`Unknown report "${name}". Reports: ${reportNames.join(', ')}`)
-      if (name !== 'engagement' && name !== 'declaration') {
-        throw new UsageError(`npq report ${name} is not available in this version of the platform yet`)
+      // The escalations report spans the lead provider's cohorts unless --cohort narrows it.
+      const required =
+        name === 'escalations' ? (['--lead-provider', '--as-of'] as const) : (['--lead-provider', '--cohort', '--as-of'] as const)
+      const given: Record<string, string | undefined> = {
+        '--lead-provider': options.leadProvider,
+        '--cohort': options.cohort,
+        '--as-of': options.asOf,
       }
-      for (const [option, value] of [
-        ['--lead-provider', options.leadProvider],
-        ['--cohort', options.cohort],
-        ['--as-of', options.asOf],
-      ] as const) {
-        if (!value) throw new UsageError(`npq report ${name} needs ${option}`)
+      for (const option of required) {
+        if (!given[option]) throw new UsageError(`npq report ${name} needs ${option}`)
       }
       if (options.from && name !== 'declaration') throw new UsageError('--from is an option of the declaration report only')
-      if (!cohortPattern.test(options.cohort!)) throw new InputError(`"${options.cohort}" is not a cohort like 2022-autumn (--cohort)`)
+      if (options.cohort !== undefined && !cohortPattern.test(options.cohort))
+        throw new InputError(`"${options.cohort}" is not a cohort like 2022-autumn (--cohort)`)
       if (options.course && !findCourse(options.course)) throw new InputError(`Unknown course "${options.course}" (--course)`)
       for (const [option, value] of [
         ['--as-of', options.asOf],
@@ -207,19 +210,13 @@ export function buildProgram(): Command {
         progress(`report ${name}: computing`)
         const query = {
           leadProvider: options.leadProvider!,
-          cohort: options.cohort!,
+          cohort: options.cohort,
           course: options.course,
           deliveryPartner: options.deliveryPartner,
           asOf: options.asOf!,
         }
         try {
-          const table =
-            name === 'engagement'
-              ? await engagementReport(services, query).then((rows) => ({ rows, table: () => engagementTable(rows) }))
-              : await declarationReport(services, { ...query, from: options.from }).then((rows) => ({
-                  rows,
-                  table: () => declarationTable(rows),
-                }))
+          const table = await runReport(services, name, { ...query, from: options.from })
           progress(`report ${name}: ${table.rows.length} rows, done`)
           if (options.format === 'csv') process.stdout.write(toCsv(table.table()))
           else print(table.rows)
@@ -265,6 +262,26 @@ export function buildProgram(): Command {
     )
 
   return program
+}
+
+type ReportRun = { rows: unknown[]; table: () => Table }
+
+async function runReport(services: Services, name: string, query: EscalationQuery & { from?: string }): Promise<ReportRun> {
+  if (name === 'escalations') {
+    const rows = await escalationsReport(services, query)
+    return { rows, table: () => escalationsTable(rows) }
+  }
+  const scoped = { ...query, cohort: query.cohort! }
+  if (name === 'outputs') {
+    const rows = await outputsReport(services, scoped)
+    return { rows, table: () => outputsTable(rows) }
+  }
+  if (name === 'declaration') {
+    const rows = await declarationReport(services, scoped)
+    return { rows, table: () => declarationTable(rows) }
+  }
+  const rows = await engagementReport(services, scoped)
+  return { rows, table: () => engagementTable(rows) }
 }
 
 type ReportOptions = {

@@ -1,7 +1,7 @@
 import type { Design } from '../catalogue/load.ts'
 import type { Db, Trx } from '../db/database.ts'
 import { declarationCredits, engagementAsOf, roundPercent, type Engagement } from '../engagement/engine.ts'
-import { loadEvidence } from '../engagement/evidence.ts'
+import { loadEvidence, type EnrolmentScope } from '../engagement/evidence.ts'
 import { findOrganisation } from '../organisations/organisations.ts'
 import type { Services } from '../services.ts'
 
@@ -54,8 +54,14 @@ export type EnrolmentEngagement = {
   engagement: Engagement
 }
 
-/** Every enrolment in scope with its engagement as of the date. Unknown names are a ReportQueryError. */
-export async function engagements(services: Services, query: ReportQuery, db: Db | Trx = services.db): Promise<EnrolmentEngagement[]> {
+export type ResolvedScope = {
+  scope: EnrolmentScope
+  /** The design each course in scope runs in the cohort. */
+  designs: Map<string, Design>
+}
+
+/** Checks a report's lead provider, cohort, course and delivery partner, and finds the designs. */
+export async function resolveScope(services: Services, query: ReportQuery, db: Db | Trx = services.db): Promise<ResolvedScope> {
   const courses = services.catalogue
     .coursesOf(query.leadProvider)
     .filter((c) => !query.course || c === query.course)
@@ -78,11 +84,18 @@ export async function engagements(services: Services, query: ReportQuery, db: Db
     throw new ReportQueryError('cohort', `${query.leadProvider} runs no ${query.course ?? 'course'} in cohort ${query.cohort}`)
   }
   if (query.deliveryPartner && !dp) throw new ReportQueryError('delivery_partner', `unknown delivery partner "${query.deliveryPartner}"`)
-  const deliveryPartnerId = dp?.id
 
   const designs = new Map<string, Design>()
   for (const [course, design] of courseDesigns) if (design) designs.set(course, design)
-  const scope = { leadProviderId: lp.id, cohort: query.cohort, courseIdentifier: query.course, deliveryPartnerId }
+  return {
+    scope: { leadProviderId: lp.id, cohort: query.cohort, courseIdentifier: query.course, deliveryPartnerId: dp?.id },
+    designs,
+  }
+}
+
+/** Every enrolment in scope with its engagement as of the date. Unknown names are a ReportQueryError. */
+export async function engagements(services: Services, query: ReportQuery, db: Db | Trx = services.db): Promise<EnrolmentEngagement[]> {
+  const { scope, designs } = await resolveScope(services, query, db)
   const enrolments = await loadEvidence(db, scope, query.asOf, { meetingLogs: [...designs.values()].some((d) => d.style === 'weighted') })
 
   const result: EnrolmentEngagement[] = []

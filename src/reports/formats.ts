@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync'
 import ExcelJS from 'exceljs'
+import type { EscalationRow, OutputsRow } from '../outputs/report.ts'
 import type { DeclarationRow, EngagementRow } from './engagement-reports.ts'
 
 // Report rows as flat tables for CSV and XLSX downloads: one column per field, and for the
@@ -34,6 +35,29 @@ export function engagementTable(rows: EngagementRow[]): Table {
 
 export function declarationTable(rows: DeclarationRow[]): Table {
   const columns = ['participant_id', 'course_identifier', 'delivery_partner', 'credits_in_period', 'cumulative_credits'] as const
+  return { columns: [...columns], rows: rows.map((row) => columns.map((c) => row[c])) }
+}
+
+/** One set of columns per output, in the order the outputs first appear. */
+export function outputsTable(rows: OutputsRow[]): Table {
+  const types: string[] = []
+  for (const row of rows) for (const o of row.outputs) if (!types.includes(o.declaration_type)) types.push(o.declaration_type)
+  const fields = ['review_date', 'status', 'evidence', 'evidence_on', 'reasons'] as const
+  return {
+    columns: ['participant_id', 'course_identifier', ...types.flatMap((t) => fields.map((f) => `${t}_${f}`))],
+    rows: rows.map((row) => [
+      row.participant_id,
+      row.course_identifier,
+      ...types.flatMap((t) => {
+        const o = row.outputs.find((x) => x.declaration_type === t)
+        return fields.map((f) => (!o ? null : f === 'reasons' ? o.reasons.join('; ') : o[f]))
+      }),
+    ]),
+  }
+}
+
+export function escalationsTable(rows: EscalationRow[]): Table {
+  const columns = ['participant_id', 'declaration_type', 'review_date', 'stage', 'days_since_review'] as const
   return { columns: [...columns], rows: rows.map((row) => columns.map((c) => row[c])) }
 }
 
