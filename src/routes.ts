@@ -3,6 +3,7 @@ import { registerAccountRoutes } from './accounts/routes.ts'
 import { registerApiTokenRoutes } from './api/token-routes.ts'
 import { registerCalendarRoutes } from './calendar/routes.ts'
 import { registerCatalogueRoutes } from './catalogue/routes.ts'
+import { registerDeclarationRoutes } from './declarations/routes.ts'
 import { registerDevEmailRoutes } from './email/dev-routes.ts'
 import { registerEventManagementRoutes } from './events/manage-routes.ts'
 import { registerParticipantEventRoutes } from './events/participant-routes.ts'
@@ -31,6 +32,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   registerEventManagementRoutes(app, services)
   registerImportRoutes(app, services)
   registerReportRoutes(app, services)
+  registerDeclarationRoutes(app, services)
   registerRegisterRoutes(app, services)
   registerDevEmailRoutes(app, services)
   services.api.register(app, services.db)

@@ -3,10 +3,11 @@ import pino from 'pino'
 import { Command, CommanderError, Option } from 'commander'
 import { createApiToken } from '../api/api-tokens.ts'
 import { catalogueListJson, catalogueShowJson } from '../catalogue/cli-output.ts'
-import { cohortPattern, findCourse } from '../catalogue/courses.ts'
+import { cohortPattern, findCourse, type DeclarationType } from '../catalogue/courses.ts'
 import { CatalogueError } from '../catalogue/load.ts'
 import { ConfigError, loadConfig } from '../config.ts'
 import { DatabaseInUseError } from '../db/database.ts'
+import { declareOutputs } from '../declarations/declarations.ts'
 import { loadDemoData } from '../demo/demo.ts'
 import { AppError } from '../errors.ts'
 import { formatProblem } from '../imports/csv.ts'
@@ -220,6 +221,44 @@ export function buildProgram(): Command {
           progress(`report ${name}: ${table.rows.length} rows, done`)
           if (options.format === 'csv') process.stdout.write(toCsv(table.table()))
           else print(table.rows)
+        } catch (error) {
+          if (error instanceof ReportQueryError) throw new InputError(`${error.message} (--${error.field.replaceAll('_', '-')})`)
+          throw error
+        }
+      })
+    })
+
+  program
+    .command('declare')
+    .description('Declare to DfE every participant whose output of this type is eligible as of the date (npq report outputs)')
+    .requiredOption('--lead-provider <code>', 'edt, ucl or ambition')
+    .requiredOption('--cohort <cohort>', 'e.g. 2022-autumn')
+    .option('--course <identifier>', 'a DfE course identifier: only this course')
+    .addOption(
+      new Option('--type <type>', 'declaration type').choices(['started', 'retained-1', 'retained-2', 'completed']).makeOptionMandatory(),
+    )
+    .requiredOption('--as-of <date>', 'everything up to the end of this London date')
+    .option('--dry-run', 'print what would be declared and write nothing')
+    .addOption(new Option('--format <format>').choices(['json']).default('json'))
+    .action((options: { leadProvider: string; cohort: string; course?: string; type: DeclarationType; asOf: string; dryRun?: boolean }) => {
+      if (!cohortPattern.test(options.cohort)) throw new InputError(`"${options.cohort}" is not a cohort like 2022-autumn (--cohort)`)
+      if (options.course && !findCourse(options.course)) throw new InputError(`Unknown course "${options.course}" (--course)`)
+      if (!calendarDate.safeParse(options.asOf).success) throw new InputError(`"${options.asOf}" is not a date like 2023-01-31 (--as-of)`)
+      return withServices(async (services) => {
+        try {
+          const result = await declareOutputs(services, cli, {
+            leadProvider: options.leadProvider,
+            cohort: options.cohort,
+            course: options.course,
+            asOf: options.asOf,
+            declarationType: options.type,
+            dryRun: options.dryRun,
+            requestKey: 'cli',
+          })
+          process.stderr.write(
+            `${options.dryRun ? 'Would declare' : 'Declared'} ${result.created.length} ${options.type} declaration(s)${options.dryRun ? ' (dry run: nothing written)' : ''}\n`,
+          )
+          print(result.created.map(({ id: _id, ...row }) => row))
         } catch (error) {
           if (error instanceof ReportQueryError) throw new InputError(`${error.message} (--${error.field.replaceAll('_', '-')})`)
           throw error

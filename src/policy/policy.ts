@@ -49,6 +49,7 @@ export type Action =
   | 'manage' // an event: edit, cancel, book participants on their behalf
   | 'take-register' // an event's register
   | 'change-locked-register' // a register over 14 days old, with a reason
+  | 'declare' // outputs to DfE: declare, void, send (lead-provider admins)
   | 'create' // an invitation
   | 'use'
 
@@ -77,6 +78,7 @@ const rules: Rules = {
           'view-reports',
           'import',
           'schedule-events',
+          'declare',
         ].includes(action)
           ? hasRole(p, 'lead-provider-admin', org.id)
           : false

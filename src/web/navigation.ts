@@ -16,6 +16,7 @@ const sections: Record<Role, { path: string; text: string }[]> = {
   'lead-provider-admin': [
     { path: '/events', text: 'Events' },
     { path: '/reports', text: 'Reports' },
+    { path: '/declarations', text: 'Declarations' },
     { path: '/imports', text: 'Imports' },
     { path: '/catalogue', text: 'Catalogue' },
     { path: '/users', text: 'Users' },
