@@ -234,5 +234,46 @@ test('report engagement|declaration: JSON sorted by participant_id, CSV, and cle
   const badCohort = npq(['report', 'engagement', '--lead-provider', 'edt', '--cohort', '2099-autumn', '--as-of', '2023-01-31'])
   assert.equal(badCohort.code, 1)
   assert.match(badCohort.stderr, /runs no course in cohort 2099-autumn \(--cohort\)/)
-  assert.equal(npq(['report', 'outputs', ...base]).code, 2) // arrives with the outputs capability
+})
+
+test('report outputs|escalations and declare: the shapes of INTERFACES.md, declare once, dry run writes nothing', () => {
+  const base = ['--lead-provider', 'edt', '--cohort', '2022-autumn', '--as-of', '2023-06-30', '--quiet']
+  const outputs = npq(['report', 'outputs', ...base])
+  assert.equal(outputs.code, 0, outputs.stderr)
+  const rows = JSON.parse(outputs.stdout) as { participant_id: string; outputs: { declaration_type: string; status: string }[] }[]
+  assert.ok(rows.length > 0)
+  assert.deepEqual(Object.keys(rows[0]!), ['participant_id', 'course_identifier', 'outputs'])
+  assert.deepEqual(Object.keys(rows[0]!.outputs[0]!), ['declaration_type', 'review_date', 'status', 'evidence', 'evidence_on', 'reasons'])
+  const csv = npq(['report', 'outputs', ...base, '--format', 'csv'])
+  assert.match(csv.stdout.split('\n')[0]!, /^participant_id,course_identifier,started_review_date,started_status,started_evidence/)
+
+  // --cohort is optional for escalations.
+  const escalations = npq(['report', 'escalations', '--lead-provider', 'edt', '--as-of', '2023-07-30', '--quiet'])
+  assert.equal(escalations.code, 0, escalations.stderr)
+  const cases = JSON.parse(escalations.stdout) as Record<string, unknown>[]
+  assert.ok(cases.length > 0)
+  assert.deepEqual(Object.keys(cases[0]!), ['participant_id', 'declaration_type', 'review_date', 'stage', 'days_since_review'])
+  assert.equal(npq(['report', 'outputs', '--lead-provider', 'edt', '--as-of', '2023-06-30']).code, 2)
+
+  const declare = ['declare', '--lead-provider', 'edt', '--cohort', '2022-autumn', '--type', 'started', '--as-of', '2023-06-30']
+  const eligible = rows.filter((r) => r.outputs[0]!.status === 'eligible').length
+  const dry = npq([...declare, '--dry-run'])
+  assert.equal(dry.code, 0, dry.stderr)
+  assert.equal(JSON.parse(dry.stdout).length, eligible)
+  assert.match(dry.stderr, /dry run: nothing written/)
+  const made = npq(declare)
+  assert.equal(made.code, 0, made.stderr)
+  const created = JSON.parse(made.stdout) as Record<string, unknown>[]
+  assert.equal(created.length, eligible)
+  assert.deepEqual(Object.keys(created[0]!), ['participant_id', 'course_identifier', 'declaration_type', 'declaration_date', 'has_passed', 'state'])
+  assert.equal(created[0]!.state, 'submitted')
+  assert.deepEqual(JSON.parse(npq(declare).stdout), [])
+  const after = JSON.parse(npq(['report', 'outputs', ...base]).stdout) as typeof rows
+  assert.equal(after.filter((r) => r.outputs[0]!.status === 'declared').length, eligible)
+
+  const badType = npq(['declare', '--lead-provider', 'edt', '--cohort', '2022-autumn', '--type', 'finished', '--as-of', '2023-06-30'])
+  assert.equal(badType.code, 2)
+  const badDate = npq(['declare', '--lead-provider', 'edt', '--cohort', '2022-autumn', '--type', 'started', '--as-of', '2023-02-30'])
+  assert.equal(badDate.code, 1)
+  assert.match(badDate.stderr, /--as-of/)
 })
