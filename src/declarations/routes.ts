@@ -1,3 +1,4 @@
+import { calendarDate } from '../imports/fields.ts'
 import crypto from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { findCourse, type DeclarationType } from '../catalogue/courses.ts'
@@ -10,6 +11,7 @@ import { ReportQueryError } from '../reports/engagement-reports.ts'
 import type { Services } from '../services.ts'
 import { formErrors } from '../web/forms.ts'
 import { outputEvaluations } from '../outputs/report.ts'
+import { registerAgreementRoutes } from './agreements.ts'
 import { declareOutputs, voidDeclaration } from './declarations.ts'
 
 // Declaring outputs to DfE, for lead-provider admins: review who is eligible for an output as of a
@@ -54,12 +56,13 @@ const criterionLabels: Record<string, string> = {
   'credits-90-and-assessment': '90% of credits and a moderated assessment result',
 }
 
-const isRealDate = (v: string) => /^\d{4}-\d{2}-\d{2}$/.test(v) && new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) === v
+const isRealDate = (v: string) => calendarDate.safeParse(v).success
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? (v[0] ?? '') : (v ?? '')).trim()
 const many = (v: string | string[] | undefined) => (Array.isArray(v) ? v : v ? [v] : [])
 
 export function registerDeclarationRoutes(app: FastifyInstance, services: Services): void {
   const { db } = services
+  registerAgreementRoutes(app, services)
 
   async function leadProviderOf(req: FastifyRequest): Promise<{ user: Principal; lp: Lp }> {
     const p = req.principal
@@ -118,6 +121,8 @@ export function registerDeclarationRoutes(app: FastifyInstance, services: Servic
           reviewDate ??= output.review_date
           const row = {
             participantId: e.participantId,
+            enrolmentId: e.enrolmentId,
+            unsigned: e.facts.schoolContractSignedOn === null || e.facts.sponsorshipAgreementSignedOn === null,
             name: e.fullName,
             course: findCourse(e.courseIdentifier)?.name ?? e.courseIdentifier,
             deliveryPartner: e.deliveryPartnerName ?? 'None',

@@ -1,3 +1,4 @@
+import { describePrincipal } from '../policy/principal.ts'
 import { z } from 'zod'
 import { recordAudit } from '../audit/audit.ts'
 import { cohortPattern } from '../catalogue/courses.ts'
@@ -31,6 +32,7 @@ export const participantsImporter: Importer<typeof row> = {
   async apply(trx, rows, { services, by, leadProvider, problem }) {
     const counts = { created: 0, updated: 0, unchanged: 0 }
     const today = londonDateOf(new Date())
+    const recorder = describePrincipal(by).actorUserId
     const inFile = new Map<string, string>() // trn → participant id, to catch one TRN given to two people
     const enrolmentsInFile = new Map<string, string>()
     for (const { row: csv, value } of rows) {
@@ -111,6 +113,8 @@ export const participantsImporter: Importer<typeof row> = {
           'cohort',
           'school_contract_signed_on',
           'sponsorship_agreement_signed_on',
+          'school_contract_recorded_by',
+          'sponsorship_agreement_recorded_by',
         ])
         .where('participant_id', '=', value.participant_id)
         .where('course_identifier', '=', value.course_identifier)
@@ -124,6 +128,11 @@ export const participantsImporter: Importer<typeof row> = {
         cohort: value.cohort,
         school_contract_signed_on: signedOn(value.school_contract_signed, enrolment?.school_contract_signed_on),
         sponsorship_agreement_signed_on: signedOn(value.sponsorship_agreement_signed, enrolment?.sponsorship_agreement_signed_on),
+        // Who recorded each signature: kept from when it was first recorded.
+        school_contract_recorded_by: value.school_contract_signed ? (enrolment?.school_contract_recorded_by ?? recorder) : null,
+        sponsorship_agreement_recorded_by: value.sponsorship_agreement_signed
+          ? (enrolment?.sponsorship_agreement_recorded_by ?? recorder)
+          : null,
       }
       if (!enrolment) {
         const created = await trx

@@ -109,7 +109,9 @@ export function evaluateOutputs(f: OutputFacts, asOf: string): OutputEvaluation[
     const chosen = onTime ?? late ?? null
 
     const reasons: string[] = []
-    const signed = (on: string | null) => on !== null && on <= asOf
+    // A recorded signature counts whatever its date: the participants import's yes/no carries no date
+    // (it is dated the day of the import), and outputs are routinely evaluated for past dates.
+    const signed = (on: string | null) => on !== null
     if (!signed(f.schoolContractSignedOn)) reasons.push('School contract not signed')
     if (!signed(f.sponsorshipAgreementSignedOn)) reasons.push('Sponsorship agreement not signed')
     if (deferredOn(f, asOf)) reasons.push(`Deferred on ${asOf}`)

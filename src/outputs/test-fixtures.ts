@@ -112,17 +112,6 @@ export async function loadOutputsCohort(services: Services): Promise<void> {
     person(ids.dee, 'Dee Fox', 'south-hub'),
     person(ids.eve, 'Eve Gray', 'south-hub'),
   ])
-  // The contract dates are the import's day; outputs are evaluated in 2022–2024, so date them then.
-  await services.db
-    .updateTable('enrolments')
-    .set({ school_contract_signed_on: '2022-09-01', sponsorship_agreement_signed_on: '2022-09-01' })
-    .where('participant_id', 'in', [ids.ana, ids.ben, ids.dee, ids.eve])
-    .execute()
-  await services.db
-    .updateTable('enrolments')
-    .set({ sponsorship_agreement_signed_on: '2022-09-01' })
-    .where('participant_id', '=', ids.cy)
-    .execute()
   await run('events', [
     'event_id,lead_provider,delivery_partner,course_identifier,cohort,activity_code,kind,starts_at,ends_at,capacity',
     `ev-north-f2f,edt,north-star,npq-leading-teaching,2022-autumn,NPQLT-B1-F2F,f2f,2022-11-10T10:00:00Z,2022-11-10T16:00:00Z,100`,
