@@ -70,7 +70,7 @@ export async function declareOutputs(
   today = londonDateOf(new Date()),
 ): Promise<DeclareResult> {
   const work = async (trx: Trx): Promise<DeclareResult> => {
-    const enrolments = await outputEvaluations(services, { ...request, participantIds: request.participantIds } as ReportQuery, trx)
+    const enrolments = await outputEvaluations(services, request, trx)
     const wanted = request.participantIds ? new Set(request.participantIds) : null
     const leadProviderId = (await leadProviderIdOf(trx, request.leadProvider))!
     const result: DeclareResult = { created: [], refused: [] }

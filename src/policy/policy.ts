@@ -50,6 +50,7 @@ export type Action =
   | 'take-register' // an event's register
   | 'change-locked-register' // a register over 14 days old, with a reason
   | 'declare' // outputs to DfE: declare, void, send (lead-provider admins)
+  | 'view-outputs' // an enrolment's outputs and the evidence behind them
   | 'create' // an invitation
   | 'use'
 
@@ -109,6 +110,14 @@ const rules: Rules = {
   },
 
   enrolment: (p, action, { enrolment: e }) => {
+    if (action === 'view-outputs') {
+      // What the lead provider is paid on: its admins and the participant's delivery-partner leads.
+      if (p.kind !== 'user') return p.kind === 'system'
+      return (
+        hasRole(p, 'lead-provider-admin', e.leadProviderId) ||
+        (e.deliveryPartnerId !== null && hasRole(p, 'delivery-partner-lead', e.deliveryPartnerId))
+      )
+    }
     if (action !== 'view') return false
     if (p.kind === 'api-client') return p.leadProviderId === e.leadProviderId
     if (p.kind === 'system') return true

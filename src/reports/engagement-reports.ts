@@ -15,6 +15,8 @@ export type ReportQuery = {
   course?: string
   deliveryPartner?: string
   asOf: string
+  /** Only these participants (pages about one person, a selection to declare). */
+  participantIds?: string[]
 }
 
 export type EngagementRow = {
@@ -88,7 +90,13 @@ export async function resolveScope(services: Services, query: ReportQuery, db: D
   const designs = new Map<string, Design>()
   for (const [course, design] of courseDesigns) if (design) designs.set(course, design)
   return {
-    scope: { leadProviderId: lp.id, cohort: query.cohort, courseIdentifier: query.course, deliveryPartnerId: dp?.id },
+    scope: {
+      leadProviderId: lp.id,
+      cohort: query.cohort,
+      courseIdentifier: query.course,
+      deliveryPartnerId: dp?.id,
+      participantIds: query.participantIds,
+    },
     designs,
   }
 }

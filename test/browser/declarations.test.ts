@@ -82,7 +82,17 @@ test('a lead-provider admin records the school contract and sponsorship agreemen
   await expectAccessible(page)
   assert.match((await page.locator('.govuk-summary-list').textContent()) ?? '', /Signed 5 September 2022, recorded by/)
 
-  // A delivery-partner lead cannot open it.
+  // Its outputs, with the evidence records behind them, as of a date.
+  await page.goto(`${h.baseUrl}/lead-provider/outputs/${enrolment.enrolmentId}?as_of=2023-06-30`)
+  await expectAccessible(page)
+  assert.match((await page.getByRole('heading', { level: 1 }).textContent()) ?? '', /^Outputs for /)
+  assert.equal(await page.getByRole('heading', { level: 2, name: /Started/ }).count(), 1)
+  if (enrolment.outputs[0]!.evidence === 'register-attendance') {
+    await page.getByRole('link', { name: /^Register: / }).first().click()
+    await expectAccessible(page)
+  }
+
+  // A delivery-partner lead cannot open the agreements.
   const other = await (await h.browser.newContext()).newPage()
   await signIn(other, h.baseUrl, 'delivery-partner-lead@demo.test')
   const response = await other.goto(`${h.baseUrl}/lead-provider/enrolments/${enrolment.enrolmentId}/agreements`)
