@@ -101,6 +101,17 @@ export async function declareOutputs(
         refuse(`Its evidence is dated ${row.declaration_date}, after today`)
         continue
       }
+      // DfE's rules, no looser here: dated before a withdrawal, and never inside a deferral.
+      const { withdrawnOn, deferrals } = e.facts
+      if (withdrawnOn !== null && row.declaration_date >= withdrawnOn) {
+        refuse(`Withdrawn on ${withdrawnOn}: a declaration must be dated before the withdrawal`)
+        continue
+      }
+      const deferral = deferrals.find((d) => d.from <= row.declaration_date && (d.resumedOn === null || d.resumedOn > row.declaration_date))
+      if (deferral) {
+        refuse(`Deferred from ${deferral.from} on the evidence date ${row.declaration_date}`)
+        continue
+      }
       if (request.dryRun) {
         result.created.push({ ...row, id: null })
         continue

@@ -210,3 +210,27 @@ test('completed declarations carry the assessment result; nothing is dated after
   )
   assert.deepEqual(future.created, [])
 })
+
+test('nothing dated on or after a withdrawal, nor inside a deferral, even when the output is eligible', async () => {
+  const benStarted = await services.db.selectFrom('declarations').select('id').where('participant_id', '=', ids.ben).executeTakeFirstOrThrow()
+  await voidDeclaration(services, by, { declarationId: benStarted.id, reason: 'Test: declare again' })
+  await services.db.insertInto('withdrawals').values({ participant_id: ids.ben, reason: 'other', withdrawn_on: '2022-10-20' }).execute()
+  await services.db
+    .insertInto('deferrals')
+    .values({ participant_id: ids.ana, reason: 'other', deferred_on: '2022-11-01', planned_return_on: '2022-12-01' })
+    .execute()
+  // Both met started before (or on) the date that stops them, so the output is eligible …
+  const report = await brief('2023-07-01')
+  assert.equal(report.ben![0], 'started: eligible video-90 2022-10-20')
+  assert.equal(report.ana![0], 'started: eligible register-attendance 2022-11-10')
+  // … but DfE accepts neither date, and neither do we.
+  const result = await declareOutputs(services, by, { ...query, declarationType: 'started', participantIds: [ids.ana, ids.ben] })
+  assert.deepEqual(result.created, [])
+  assert.deepEqual(
+    result.refused.map((r) => r.reason),
+    [
+      'Deferred from 2022-11-01 on the evidence date 2022-11-10',
+      'Withdrawn on 2022-10-20: a declaration must be dated before the withdrawal',
+    ],
+  )
+})
