@@ -51,6 +51,8 @@ export type Action =
   | 'change-locked-register' // a register over 14 days old, with a reason
   | 'declare' // outputs to DfE: declare, void, send (lead-provider admins)
   | 'view-outputs' // an enrolment's outputs and the evidence behind them
+  | 'view-money' // what a delivery partner can invoice, expects and has been paid
+  | 'set-contract-prices' // price per teacher per course and cohort (lead-provider admins)
   | 'create' // an invitation
   | 'use'
 
@@ -80,11 +82,13 @@ const rules: Rules = {
           'import',
           'schedule-events',
           'declare',
+          'view-money',
+          'set-contract-prices',
         ].includes(action)
           ? hasRole(p, 'lead-provider-admin', org.id)
           : false
       case 'delivery-partner':
-        if (['view', 'list-participants', 'list-users', 'view-reports', 'schedule-events'].includes(action)) {
+        if (['view', 'list-participants', 'list-users', 'view-reports', 'schedule-events', 'view-money'].includes(action)) {
           return hasRole(p, 'delivery-partner-lead', org.id) || isLeadProviderAdminOf(p, org.leadProviderIds)
         }
         return false
