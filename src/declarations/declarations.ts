@@ -2,7 +2,7 @@ import { recordAudit } from '../audit/audit.ts'
 import type { DeclarationType } from '../catalogue/courses.ts'
 import { londonDateOf } from '../dates/london.ts'
 import { inTransaction } from '../db/transaction.ts'
-import type { Trx } from '../db/database.ts'
+import type { Db, Trx } from '../db/database.ts'
 import type { DeclarationState } from '../db/schema.ts'
 import { queueDfeRequest } from '../dfe/requests.ts'
 import { AppError } from '../errors.ts'
@@ -68,6 +68,7 @@ export async function declareOutputs(
   by: Principal,
   request: DeclareRequest,
   today = londonDateOf(new Date()),
+  db: Db | Trx = services.db,
 ): Promise<DeclareResult> {
   const work = async (trx: Trx): Promise<DeclareResult> => {
     const enrolments = await outputEvaluations(services, request, trx)
@@ -171,7 +172,7 @@ export async function declareOutputs(
     }
     return result
   }
-  return request.dryRun ? work(services.db as unknown as Trx) : inTransaction(services.db, work)
+  return request.dryRun ? work(db as Trx) : inTransaction(db, work)
 }
 
 async function leadProviderIdOf(trx: Trx, code: string): Promise<string | undefined> {

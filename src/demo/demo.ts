@@ -8,6 +8,7 @@ import type { Role } from '../policy/roles.ts'
 import type { Services } from '../services.ts'
 import { addDemoEvents } from './demo-events.ts'
 import { addDemoEvidence, type DemoEnrolment } from './demo-evidence.ts'
+import { addDemoOutputs } from './demo-outputs.ts'
 
 // Demo data for development: three lead providers, three delivery partners, schools, participants
 // across courses and cohorts, and one account for every role. Idempotent: running it again adds what
@@ -321,6 +322,8 @@ export async function loadDemoData(services: Services, options: { progress?: (li
     created += await addDemoEvidence(services, trx, system, demoEnrolments)
     progress('demo: upcoming events')
     created += await addDemoEvents(services, trx, system)
+    progress('demo: prices and declarations')
+    created += await addDemoOutputs(services, trx, system, placements)
   })
   progress(`demo: done (${created} records created)`)
   return { created, generatedPassword }

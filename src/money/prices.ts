@@ -1,3 +1,4 @@
+import { inTransaction } from '../db/transaction.ts'
 import { sql } from 'kysely'
 import { recordAudit } from '../audit/audit.ts'
 import type { Db, Trx } from '../db/database.ts'
@@ -68,7 +69,7 @@ export const priceKey = (cohort: string, courseIdentifier: string) => `${cohort}
  * transaction. The same price again changes nothing. The caller has checked that the person may.
  */
 export async function setContractPrice(
-  db: Db,
+  db: Db | Trx,
   by: Principal,
   change: { leadProviderId: string; courseIdentifier: string; cohort: string; pricePence: number },
 ): Promise<{ changed: boolean; previousPence: number | null }> {
@@ -77,7 +78,7 @@ export async function setContractPrice(
       { field: 'price', message: `The price per teacher must be more than £0 and ${formatPence(maxPricePence)} or less` },
     ])
   }
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     // One change at a time per course and cohort, so "previous" in the audit entry is the one replaced.
     await sql`select pg_advisory_xact_lock(hashtext(${`contract-price|${change.leadProviderId}|${change.courseIdentifier}|${change.cohort}`}))`.execute(
       trx,
