@@ -32,3 +32,11 @@ test('a bad setting stops with one line naming it', () => {
 test('an empty DATABASE_URL means the embedded database', () => {
   assert.equal(loadConfig({ DATABASE_URL: '' }).databaseUrl, undefined)
 })
+
+test('DfE sync is off until both DFE_API_URL and DFE_API_TOKEN are set', () => {
+  assert.equal(loadConfig({}).dfe, null)
+  assert.deepEqual(loadConfig({ DFE_API_URL: 'https://dfe.example/api/v3/', DFE_API_TOKEN: 'secret' }).dfe, {
+    url: 'https://dfe.example/api/v3',
+    token: 'secret',
+  })
+})

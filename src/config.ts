@@ -44,7 +44,8 @@ export type Config = {
     smtpUrl: string | undefined
     from: string
   }
-  dfe: { apiUrl: string | undefined; apiToken: string | undefined }
+  /** DfE Lead Provider API v3: base URL (…/api/v3) and bearer token; null when unset, and DfE sync is off. */
+  dfe: { url: string; token: string } | null
   logLevel: string
   /** Days before an event its booking reminder goes, when the event does not say (events.reminder_days_before). */
   eventReminderDays: number
@@ -88,7 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       smtpUrl: c.SMTP_URL,
       from: c.EMAIL_FROM,
     },
-    dfe: { apiUrl: c.DFE_API_URL, apiToken: c.DFE_API_TOKEN },
+    dfe: c.DFE_API_URL && c.DFE_API_TOKEN ? { url: c.DFE_API_URL.replace(/\/+$/, ''), token: c.DFE_API_TOKEN } : null,
     logLevel: c.LOG_LEVEL,
     eventReminderDays: c.EVENT_REMINDER_DAYS,
   }

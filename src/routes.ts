@@ -4,12 +4,16 @@ import { registerApiTokenRoutes } from './api/token-routes.ts'
 import { registerCalendarRoutes } from './calendar/routes.ts'
 import { registerCatalogueRoutes } from './catalogue/routes.ts'
 import { registerDeclarationRoutes } from './declarations/routes.ts'
+import { registerOutputRoutes } from './outputs/routes.ts'
+import { registerDfeSyncRoutes } from './dfe/routes.ts'
 import { registerDevEmailRoutes } from './email/dev-routes.ts'
+import { registerEscalationRoutes } from './escalations/routes.ts'
 import { registerEventManagementRoutes } from './events/manage-routes.ts'
 import { registerParticipantEventRoutes } from './events/participant-routes.ts'
 import { registerHomeRoutes } from './home/routes.ts'
 import { registerImportRoutes } from './imports/routes.ts'
 import { registerLearningRoutes } from './learning/routes.ts'
+import { registerMoneyRoutes } from './money/routes.ts'
 import { registerOrganisationRoutes } from './organisations/routes.ts'
 import { registerRegisterRoutes } from './registers/routes.ts'
 import { registerReportRoutes } from './reports/routes.ts'
@@ -31,9 +35,13 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   registerParticipantEventRoutes(app, services)
   registerEventManagementRoutes(app, services)
   registerImportRoutes(app, services)
+  registerDfeSyncRoutes(app, services)
   registerReportRoutes(app, services)
+  registerMoneyRoutes(app, services)
   registerDeclarationRoutes(app, services)
+  registerOutputRoutes(app, services)
   registerRegisterRoutes(app, services)
+  registerEscalationRoutes(app, services)
   registerDevEmailRoutes(app, services)
   services.api.register(app, services.db)
   return app

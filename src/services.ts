@@ -11,8 +11,10 @@ import { DesignVersions } from './catalogue/versions.ts'
 import type { Config } from './config.ts'
 import { openDatabase } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
+import { DfeSync } from './dfe/sync.ts'
 import { EmailOutbox } from './email/outbox.ts'
 import { addEventOperations } from './events/api.ts'
+import { escalationJobDefinitions } from './escalations/open-cases.ts'
 import { createTransport } from './email/transports.ts'
 import { defineJob, JobQueue } from './jobs/queue.ts'
 import { addLearningRecordOperations } from './learning/api.ts'
@@ -57,9 +59,12 @@ export async function createServices(options: ServiceOptions) {
     addLearningRecordOperations(api, { db, designs, catalogue })
     addEventOperations(api, { db, designs, catalogue, email, config })
 
+    const dfe = new DfeSync(db, config.dfe, logger)
     const jobDefinitions = [
       ...email.jobDefinitions(),
+      ...dfe.jobDefinitions(),
       ...reminderJobDefinitions({ db, config, email, logger }),
+      ...escalationJobDefinitions({ db, catalogue, designs, email, config, logger }),
       defineJob({
         name: 'session-sweep',
         schema: z.object({}),
@@ -83,6 +88,7 @@ export async function createServices(options: ServiceOptions) {
       email,
       accounts,
       api,
+      dfe,
       async close() {
         await jobs.stop()
         await database.close()

@@ -300,6 +300,26 @@ export function buildProgram(): Command {
       }),
     )
 
+  const dfe = program.command('dfe').description("DfE's Lead Provider API v3 (DFE_API_URL, DFE_API_TOKEN)")
+  dfe
+    .command('sync')
+    .description('Send every queued DfE request now (declarations, voids, defer/resume/withdraw, outcomes); prints {sent, failed, queued}')
+    .addOption(new Option('--format <format>').choices(['json']).default('json'))
+    .action(() =>
+      withServices(async (services) => {
+        // Off without configuration: say so and how many requests are waiting, rather than print zeros.
+        if (!services.dfe.enabled) {
+          const queued = await services.dfe.queuedCount()
+          throw new InputError(`DfE sync is off: set DFE_API_URL and DFE_API_TOKEN to send the ${queued} queued request(s)`)
+        }
+        const result = await services.dfe.syncAll({ force: true })
+        process.stderr.write(
+          `DfE sync: ${result.sent} sent, ${result.failed} failed, ${result.queued} still queued${result.failed ? ' (see /lead-provider/dfe-sync)' : ''}\n`,
+        )
+        print(result)
+      }),
+    )
+
   return program
 }
 

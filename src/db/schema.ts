@@ -417,7 +417,16 @@ export interface AssessmentAttemptsTable {
 }
 
 export const declarationTypes = ['started', 'retained-1', 'retained-2', 'completed'] as const
-export const declarationStates = ['submitted', 'eligible', 'payable', 'paid', 'voided', 'ineligible', 'awaiting-clawback', 'clawed-back'] as const
+export const declarationStates = [
+  'submitted',
+  'eligible',
+  'payable',
+  'paid',
+  'voided',
+  'ineligible',
+  'awaiting-clawback',
+  'clawed-back',
+] as const
 export type DeclarationState = (typeof declarationStates)[number]
 /** A live declaration: at most one per participant, course and type (DfE's rule and ours). */
 export const liveDeclarationStates = ['submitted', 'eligible', 'payable', 'paid'] as const satisfies readonly DeclarationState[]
@@ -503,6 +512,11 @@ export interface DfeRequestsTable {
   sent_at: Date | null
   cancelled_by: string | null
   cancelled_at: Date | null
+  /** Whom the request is about (null for pulls); one participant's requests are sent in queue order (0011). */
+  participant_id: string | null
+  seq: Generated<number>
+  /** A sender's lease while the call is in flight. */
+  claimed_until: Date | null
 }
 
 export interface DfeRequestAttemptsTable {

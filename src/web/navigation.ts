@@ -11,13 +11,18 @@ const sections: Record<Role, { path: string; text: string }[]> = {
   'delivery-partner-lead': [
     { path: '/events', text: 'Events' },
     { path: '/reports', text: 'Reports' },
+    { path: '/money', text: 'Money' },
+    { path: '/escalations', text: 'Escalations' },
     { path: '/users', text: 'Team' },
   ],
   'lead-provider-admin': [
     { path: '/events', text: 'Events' },
     { path: '/reports', text: 'Reports' },
     { path: '/declarations', text: 'Declarations' },
+    { path: '/money', text: 'Money' },
+    { path: '/escalations', text: 'Escalations' },
     { path: '/imports', text: 'Imports' },
+    { path: '/dfe-sync', text: 'DfE sync' },
     { path: '/catalogue', text: 'Catalogue' },
     { path: '/users', text: 'Users' },
     { path: '/api-tokens', text: 'API tokens' },

@@ -27,12 +27,13 @@ test('a lead-provider admin reviews, declares in bulk and voids a declaration', 
   assert.match((await page.locator('.govuk-error-summary').textContent()) ?? '', /Review date must be today or in the past/)
 
   await page.getByLabel('Cohort').selectOption('2022-autumn')
-  await page.getByLabel('Output').selectOption('started')
-  await page.getByLabel('Review date').fill('2023-06-30')
+  // The demo declared started and retained-1 at their review dates; retained-2 is still to declare.
+  await page.getByLabel('Output').selectOption('retained-2')
+  await page.getByLabel('Review date').fill('2024-01-24')
   await page.getByRole('button', { name: 'Show participants' }).click()
   await expectAccessible(page)
-  const expected = (await outputEvaluations(h.services, { leadProvider: 'edt', cohort: '2022-autumn', asOf: '2023-06-30' })).filter(
-    (e) => e.outputs[0]!.status === 'eligible',
+  const expected = (await outputEvaluations(h.services, { leadProvider: 'edt', cohort: '2022-autumn', asOf: '2024-01-24' })).filter(
+    (e) => e.outputs.find((o) => o.declaration_type === 'retained-2')?.status === 'eligible',
   )
   assert.ok(expected.length > 1)
   assert.equal(await page.getByRole('heading', { name: `Eligible (${expected.length})` }).count(), 1)
@@ -40,9 +41,9 @@ test('a lead-provider admin reviews, declares in bulk and voids a declaration', 
   // Untick one: only the others are declared.
   const kept = expected[0]!
   await page.getByRole('checkbox', { name: new RegExp(kept.fullName) }).uncheck()
-  await page.getByRole('button', { name: 'Declare started for selected participants' }).click()
+  await page.getByRole('button', { name: 'Declare retained-2 for selected participants' }).click()
   await expectAccessible(page)
-  assert.match((await page.locator('.govuk-panel').textContent()) ?? '', new RegExp(`${expected.length - 1} started declarations made`))
+  assert.match((await page.locator('.govuk-panel').textContent()) ?? '', new RegExp(`${expected.length - 1} retained 2 declarations? made`))
 
   // Back to the review: the one left is still eligible, the others are declared.
   await page.getByRole('link', { name: 'Back to the review' }).click()
@@ -54,7 +55,7 @@ test('a lead-provider admin reviews, declares in bulk and voids a declaration', 
   await expectAccessible(page)
   await page.locator('table a.govuk-link').first().click()
   await expectAccessible(page)
-  assert.match((await page.getByRole('heading', { level: 1 }).textContent()) ?? '', /Started declaration/)
+  assert.match((await page.getByRole('heading', { level: 1 }).textContent()) ?? '', /Retained 2 declaration/)
   await page.getByRole('button', { name: 'Void declaration' }).click()
   await expectAccessible(page)
   assert.match((await page.locator('.govuk-error-summary').textContent()) ?? '', /Enter why the declaration is being voided/)
