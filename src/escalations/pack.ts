@@ -1,0 +1,306 @@
+import ExcelJS from 'exceljs'
+import { findCourse } from '../catalogue/courses.ts'
+import type { Db } from '../db/database.ts'
+import { roundPercent } from '../engagement/engine.ts'
+import { ENCOURAGE_DAYS, type EscalationStage } from '../outputs/escalation-stage.ts'
+import { activeOn, caseKey, escalationsOf, loadCaseFacts, outputEvaluations, type EnrolmentOutputs } from '../outputs/report.ts'
+import { engagements } from '../reports/engagement-reports.ts'
+import type { Services } from '../services.ts'
+import { describeAction, formatDate, isIntervention, loadActions } from './cases.ts'
+import type { HalfTerm } from './half-terms.ts'
+import { outputLabels, sortByUrgency, stageLabels } from './queue.ts'
+
+// The partnership meeting pack (seed 004 "Partnership Meetings"): for one lead provider, one delivery
+// partner and one half term, the engagement of the partner's participants, the outputs due at the next
+// review date from the start of the half term with who is at risk of missing them, and everyone still
+// escalated 3+ weeks after a review date with the interventions tried. Figures are as of the end of
+// the half term, or today while it is still running.
+
+type Org = { id: string; code: string; name: string }
+
+export type PackQuery = { leadProvider: Org; deliveryPartner: Org; halfTerm: HalfTerm; today: string }
+
+export type EngagementLine = {
+  cohort: string
+  courseName: string
+  /** Active on the date: not deferred, not withdrawn. */
+  participants: number
+  meanPercent: number
+  atLeast90: number
+  /** Deferred or withdrawn on the date: not counted above. */
+  notCounted: number
+}
+
+export type DueParticipant = {
+  participantId: string
+  fullName: string
+  status: string
+  atRisk: boolean
+  engagementPercent: number
+  reasons: string[]
+}
+
+export type OutputDue = {
+  cohort: string
+  courseName: string
+  declarationType: string
+  outputLabel: string
+  reviewDate: string
+  participants: DueParticipant[]
+  atRisk: number
+}
+
+export type PackEscalation = {
+  id: string
+  caseId: string | null
+  participantId: string
+  fullName: string
+  cohort: string
+  courseName: string
+  outputLabel: string
+  reviewDate: string
+  daysSinceReview: number
+  stage: EscalationStage
+  name: string
+  interventions: { on: string; what: string; details: string; by: string | null }[]
+}
+
+export type Pack = {
+  leadProvider: Org
+  deliveryPartner: Org
+  halfTerm: HalfTerm
+  asOf: string
+  engagement: EngagementLine[]
+  outputsDue: OutputDue[]
+  escalations: PackEscalation[]
+}
+
+const collator = new Intl.Collator('en-GB', { sensitivity: 'base', numeric: true })
+const courseName = (id: string) => findCourse(id)?.name ?? id
+
+/** The cohorts of the provider (that it runs a course in) with participants at the partner. */
+async function cohortsAt(services: Services, db: Db, q: PackQuery): Promise<string[]> {
+  const runs = new Set(
+    services.catalogue.coursesOf(q.leadProvider.code).flatMap((c) => services.catalogue.cohortsFor(q.leadProvider.code, c)),
+  )
+  const rows = await db
+    .selectFrom('enrolments')
+    .select('cohort')
+    .distinct()
+    .where('lead_provider_id', '=', q.leadProvider.id)
+    .where('delivery_partner_id', '=', q.deliveryPartner.id)
+    .execute()
+  return rows
+    .map((r) => r.cohort)
+    .filter((c) => runs.has(c))
+    .sort()
+}
+
+/** A cohort runs in the half term when it has started by its end and has a review date from its start on. */
+function runsIn(enrolments: EnrolmentOutputs[], startsOn: string | null, h: HalfTerm): boolean {
+  if (startsOn !== null && startsOn > h.end) return false
+  return enrolments.some((e) => e.outputs.some((o) => o.review_date !== null && o.review_date >= h.start))
+}
+
+export async function partnershipPack(services: Services, q: PackQuery): Promise<Pack> {
+  const { db } = services
+  const asOf = q.today < q.halfTerm.end ? q.today : q.halfTerm.end
+  const base = { leadProvider: q.leadProvider.code, deliveryPartner: q.deliveryPartner.code, asOf }
+  const engagement: EngagementLine[] = []
+  const outputsDue: OutputDue[] = []
+  const escalated: PackEscalation[] = []
+
+  for (const cohort of await cohortsAt(services, db, q)) {
+    const evaluated = await outputEvaluations(services, { ...base, cohort })
+    const active = evaluated.filter((e) => activeOn(e, asOf))
+
+    // Escalations 3+ weeks after their review date, with what has been tried (from the cases).
+    const facts = await loadCaseFacts(
+      db,
+      evaluated.map((e) => e.enrolmentId),
+      asOf,
+    )
+    const late = escalationsOf(evaluated, facts, asOf).filter((x) => x.stage !== 'resolved' && x.daysSinceReview >= ENCOURAGE_DAYS)
+    const cases = late.length
+      ? await db
+          .selectFrom('escalation_cases')
+          .select(['id', 'enrolment_id', 'declaration_type', 'review_date'])
+          .where(
+            'enrolment_id',
+            'in',
+            late.map((x) => x.enrolment.enrolmentId),
+          )
+          .execute()
+      : []
+    const caseOf = new Map(cases.map((c) => [caseKey(c.enrolment_id, c.declaration_type, String(c.review_date)), c.id]))
+    const actions = (await loadActions(db, [...caseOf.values()])).filter((a) => isIntervention(a) && a.onDate <= asOf)
+    for (const x of late) {
+      const caseId = caseOf.get(caseKey(x.enrolment.enrolmentId, x.output.declaration_type, x.reviewDate)) ?? null
+      escalated.push({
+        id: caseId ?? `${x.enrolment.enrolmentId}/${x.output.declaration_type}`,
+        caseId,
+        participantId: x.enrolment.participantId,
+        fullName: x.enrolment.fullName,
+        name: x.enrolment.fullName,
+        cohort,
+        courseName: courseName(x.enrolment.courseIdentifier),
+        outputLabel: outputLabels[x.output.declaration_type] ?? x.output.declaration_type,
+        reviewDate: x.reviewDate,
+        daysSinceReview: x.daysSinceReview,
+        stage: x.stage,
+        interventions: actions.filter((a) => a.caseId === caseId).map((a) => ({ on: a.onDate, ...describeAction(a), by: a.recordedBy })),
+      })
+    }
+
+    if (!runsIn(evaluated, services.catalogue.cohortStartsOn(q.leadProvider.code, cohort), q.halfTerm)) continue
+
+    // Engagement of the participants active on the date, per course.
+    const activeKeys = new Set(active.map((e) => `${e.participantId}/${e.courseIdentifier}`))
+    const engaged = await engagements(services, { ...base, cohort })
+    const courses = [...new Set(engaged.map((e) => e.courseIdentifier))].sort()
+    for (const course of courses) {
+      const ofCourse = engaged.filter((e) => e.courseIdentifier === course)
+      const counted = ofCourse.filter((e) => activeKeys.has(`${e.participantId}/${course}`))
+      const mean = counted.length ? counted.reduce((sum, e) => sum + e.engagement.ratio, 0) / counted.length : 0
+      engagement.push({
+        cohort,
+        courseName: courseName(course),
+        participants: counted.length,
+        meanPercent: roundPercent(mean * 100),
+        atLeast90: counted.filter((e) => e.engagement.eligibleForAssessment).length,
+        notCounted: ofCourse.length - counted.length,
+      })
+    }
+
+    // The next review date from the start of the half term, per course, and who has not met it yet.
+    const groups = new Map<string, OutputDue>()
+    for (const e of active) {
+      const next = e.outputs.find((o) => o.review_date !== null && o.review_date >= q.halfTerm.start)
+      if (!next) continue
+      const key = `${e.courseIdentifier}/${next.declaration_type}/${next.review_date}`
+      const group = groups.get(key) ?? {
+        cohort,
+        courseName: courseName(e.courseIdentifier),
+        declarationType: next.declaration_type,
+        outputLabel: outputLabels[next.declaration_type] ?? next.declaration_type,
+        reviewDate: next.review_date!,
+        participants: [],
+        atRisk: 0,
+      }
+      const atRisk = next.status === 'not-eligible' || next.status === 'blocked'
+      group.participants.push({
+        participantId: e.participantId,
+        fullName: e.fullName,
+        status: next.status,
+        atRisk,
+        engagementPercent: e.engagement.percent,
+        reasons: next.reasons,
+      })
+      if (atRisk) group.atRisk++
+      groups.set(key, group)
+    }
+    for (const group of [...groups.values()].sort(
+      (a, b) => a.reviewDate.localeCompare(b.reviewDate) || a.courseName.localeCompare(b.courseName),
+    )) {
+      group.participants.sort((a, b) => Number(b.atRisk) - Number(a.atRisk) || collator.compare(a.fullName, b.fullName))
+      outputsDue.push(group)
+    }
+  }
+
+  return {
+    leadProvider: q.leadProvider,
+    deliveryPartner: q.deliveryPartner,
+    halfTerm: q.halfTerm,
+    asOf,
+    engagement,
+    outputsDue,
+    escalations: sortByUrgency(escalated),
+  }
+}
+
+const statusLabels: Record<string, string> = {
+  'not-eligible': 'Not met yet',
+  blocked: 'Blocked',
+  eligible: 'Met',
+  declared: 'Declared',
+}
+export const outputStatusLabel = (status: string) => statusLabels[status] ?? status
+
+/** The pack as a workbook: one sheet per section. */
+export async function packXlsx(pack: Pack): Promise<Buffer> {
+  const workbook = new ExcelJS.Workbook()
+  workbook.creator = 'NPQ delivery platform'
+  const sheet = (name: string, columns: string[], rows: (string | number | null)[][]) => {
+    const s = workbook.addWorksheet(name)
+    s.addRow(columns).font = { bold: true }
+    for (const row of rows) s.addRow(row)
+    s.views = [{ state: 'frozen', ySplit: 1 }]
+    columns.forEach((c, i) => (s.getColumn(i + 1).width = Math.max(14, Math.min(60, c.length + 4))))
+    return s
+  }
+  const about = workbook.addWorksheet('About')
+  for (const row of [
+    ['Partnership meeting pack'],
+    ['Lead provider', pack.leadProvider.name],
+    ['Delivery partner', pack.deliveryPartner.name],
+    ['Half term', `${pack.halfTerm.label} (${formatDate(pack.halfTerm.start)} to ${formatDate(pack.halfTerm.end)})`],
+    ['Figures as of', formatDate(pack.asOf)],
+  ])
+    about.addRow(row)
+  about.getRow(1).font = { bold: true }
+  about.getColumn(1).width = 20
+  about.getColumn(2).width = 70
+
+  sheet(
+    'Engagement',
+    ['cohort', 'course', 'participants', 'mean_engagement_percent', 'at_least_90_percent', 'deferred_or_withdrawn_not_counted'],
+    pack.engagement.map((e) => [e.cohort, e.courseName, e.participants, e.meanPercent, e.atLeast90, e.notCounted]),
+  )
+  sheet(
+    'Outputs due',
+    ['cohort', 'course', 'output', 'review_date', 'participant_id', 'full_name', 'status', 'at_risk', 'engagement_percent', 'reasons'],
+    pack.outputsDue.flatMap((o) =>
+      o.participants.map((p) => [
+        o.cohort,
+        o.courseName,
+        o.outputLabel,
+        o.reviewDate,
+        p.participantId,
+        p.fullName,
+        outputStatusLabel(p.status),
+        p.atRisk ? 'yes' : 'no',
+        p.engagementPercent,
+        p.reasons.join('; '),
+      ]),
+    ),
+  )
+  const escalations = sheet(
+    'Escalations',
+    [
+      'participant_id',
+      'full_name',
+      'cohort',
+      'course',
+      'output',
+      'review_date',
+      'days_since_review',
+      'stage',
+      'interventions_tried',
+      'interventions',
+    ],
+    pack.escalations.map((x) => [
+      x.participantId,
+      x.fullName,
+      x.cohort,
+      x.courseName,
+      x.outputLabel,
+      x.reviewDate,
+      x.daysSinceReview,
+      stageLabels[x.stage],
+      x.interventions.length,
+      x.interventions.map((i) => `${i.on}: ${i.what}${i.details ? ` – ${i.details}` : ''}`).join('\n'),
+    ]),
+  )
+  escalations.getColumn(10).alignment = { wrapText: true, vertical: 'top' }
+  return Buffer.from(await workbook.xlsx.writeBuffer())
+}
