@@ -43,6 +43,9 @@ export type DeclareResult = {
   refused: { participant_id: string; course_identifier: string | null; reason: string }[]
 }
 
+/** With DfE sync on, a queued request is also sent as soon as its transaction commits (not at the next sweep). */
+const sendNow = (services: Services) => (services.dfe.enabled ? services.jobs : undefined)
+
 /** The snapshot kept with a declaration: the criterion, its date, the records behind it and engagement. */
 export function snapshotOf(e: EnrolmentOutputs, type: DeclarationType) {
   const output = e.outputs.find((o) => o.declaration_type === type)!
@@ -162,7 +165,7 @@ export async function declareOutputs(
         entityId: made.id,
         after: { ...row, evidence: snapshot.evidence },
       })
-      await queueDfeRequest(trx, { leadProviderId, kind: 'submit-declaration', subjectId: made.id, queuedBy: by })
+      await queueDfeRequest(trx, { leadProviderId, kind: 'submit-declaration', subjectId: made.id, queuedBy: by, jobs: sendNow(services) })
       result.created.push({ ...row, id: made.id })
     }
     if (wanted) {
@@ -229,6 +232,7 @@ export async function voidDeclaration(
       kind: 'void-declaration',
       subjectId: declaration.id,
       queuedBy: by,
+      jobs: sendNow(services),
     })
     return { state: to }
   })
