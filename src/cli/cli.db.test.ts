@@ -255,8 +255,13 @@ test('report outputs|escalations and declare: the shapes of INTERFACES.md, decla
   assert.deepEqual(Object.keys(cases[0]!), ['participant_id', 'declaration_type', 'review_date', 'stage', 'days_since_review'])
   assert.equal(npq(['report', 'outputs', '--lead-provider', 'edt', '--as-of', '2023-06-30']).code, 2)
 
-  const declare = ['declare', '--lead-provider', 'edt', '--cohort', '2022-autumn', '--type', 'started', '--as-of', '2023-06-30']
-  const eligible = rows.filter((r) => r.outputs[0]!.status === 'eligible').length
+  // The demo declared started and retained-1 at their review dates; retained-2 is still to declare.
+  const declare = ['declare', '--lead-provider', 'edt', '--cohort', '2022-autumn', '--type', 'retained-2', '--as-of', '2024-01-24']
+  const later = ['--lead-provider', 'edt', '--cohort', '2022-autumn', '--as-of', '2024-01-24', '--quiet']
+  const retained2 = (list: typeof rows, status: string) =>
+    list.filter((r) => r.outputs.find((o) => o.declaration_type === 'retained-2')?.status === status).length
+  const eligible = retained2(JSON.parse(npq(['report', 'outputs', ...later]).stdout) as typeof rows, 'eligible')
+  assert.ok(eligible > 0)
   const dry = npq([...declare, '--dry-run'])
   assert.equal(dry.code, 0, dry.stderr)
   assert.equal(JSON.parse(dry.stdout).length, eligible)
@@ -265,11 +270,17 @@ test('report outputs|escalations and declare: the shapes of INTERFACES.md, decla
   assert.equal(made.code, 0, made.stderr)
   const created = JSON.parse(made.stdout) as Record<string, unknown>[]
   assert.equal(created.length, eligible)
-  assert.deepEqual(Object.keys(created[0]!), ['participant_id', 'course_identifier', 'declaration_type', 'declaration_date', 'has_passed', 'state'])
+  assert.deepEqual(Object.keys(created[0]!), [
+    'participant_id',
+    'course_identifier',
+    'declaration_type',
+    'declaration_date',
+    'has_passed',
+    'state',
+  ])
   assert.equal(created[0]!.state, 'submitted')
   assert.deepEqual(JSON.parse(npq(declare).stdout), [])
-  const after = JSON.parse(npq(['report', 'outputs', ...base]).stdout) as typeof rows
-  assert.equal(after.filter((r) => r.outputs[0]!.status === 'declared').length, eligible)
+  assert.equal(retained2(JSON.parse(npq(['report', 'outputs', ...later]).stdout) as typeof rows, 'declared'), eligible)
 
   const badType = npq(['declare', '--lead-provider', 'edt', '--cohort', '2022-autumn', '--type', 'finished', '--as-of', '2023-06-30'])
   assert.equal(badType.code, 2)

@@ -10,6 +10,7 @@ import { organisationsWithRole, type Principal } from '../policy/principal.ts'
 import { ReportQueryError } from '../reports/engagement-reports.ts'
 import type { Services } from '../services.ts'
 import { formErrors } from '../web/forms.ts'
+import { criterionLabels, type Criterion } from '../outputs/evaluate.ts'
 import { outputEvaluations } from '../outputs/report.ts'
 import { registerAgreementRoutes } from './agreements.ts'
 import { declareOutputs, voidDeclaration } from './declarations.ts'
@@ -47,13 +48,6 @@ const stateColours: Partial<Record<DeclarationState, string>> = {
   ineligible: 'govuk-tag--orange',
   'awaiting-clawback': 'govuk-tag--yellow',
   'clawed-back': 'govuk-tag--purple',
-}
-const criterionLabels: Record<string, string> = {
-  'register-attendance': 'Register attendance',
-  'self-study-credit': 'Self-study credit',
-  'video-90': 'Video watched to 90%',
-  'credits-increase': 'New credits',
-  'credits-90-and-assessment': '90% of credits and a moderated assessment result',
 }
 
 const isRealDate = (v: string) => calendarDate.safeParse(v).success
@@ -302,7 +296,7 @@ export function registerDeclarationRoutes(app: FastifyInstance, services: Servic
           stateLabel: stateLabels[d.state],
           stateClass: stateColours[d.state],
         },
-        evidence: { ...evidence, criterionLabel: criterionLabels[evidence.criterion] ?? evidence.criterion },
+        evidence: { ...evidence, criterionLabel: criterionLabels[evidence.criterion as Criterion] ?? evidence.criterion },
         engagement,
         history: history.map((h) => ({
           ...h,

@@ -34,6 +34,15 @@ const MIDDLE = '80000000-0000-0000-0000-000000000000'
 
 const enrolmentKey = (participantId: string, courseIdentifier: string) => `${participantId}/${courseIdentifier}`
 
+/** The enrolments (alias `e`) of a report's scope, to select from or join to. */
+export function enrolmentsInScope(db: Db | Trx, scope: EnrolmentScope) {
+  let q = db.selectFrom('enrolments as e').where('e.lead_provider_id', '=', scope.leadProviderId).where('e.cohort', '=', scope.cohort)
+  if (scope.courseIdentifier) q = q.where('e.course_identifier', '=', scope.courseIdentifier)
+  if (scope.deliveryPartnerId) q = q.where('e.delivery_partner_id', '=', scope.deliveryPartnerId)
+  if (scope.participantIds) q = q.where('e.participant_id', 'in', scope.participantIds.length ? scope.participantIds : [null as never])
+  return q
+}
+
 /** An enrolment in scope, with who it is and its evidence. */
 export type EnrolmentEvidence = {
   participantId: string
@@ -51,13 +60,7 @@ export async function loadEvidence(
   asOf: string,
   options: { meetingLogs?: boolean } = {},
 ): Promise<EnrolmentEvidence[]> {
-  const enrolments = () => {
-    let q = db.selectFrom('enrolments as e').where('e.lead_provider_id', '=', scope.leadProviderId).where('e.cohort', '=', scope.cohort)
-    if (scope.courseIdentifier) q = q.where('e.course_identifier', '=', scope.courseIdentifier)
-    if (scope.deliveryPartnerId) q = q.where('e.delivery_partner_id', '=', scope.deliveryPartnerId)
-    if (scope.participantIds) q = q.where('e.participant_id', 'in', scope.participantIds.length ? scope.participantIds : [null as never])
-    return q
-  }
+  const enrolments = () => enrolmentsInScope(db, scope)
 
   // First completions and first attendances are kept per key by triggers (migration 0007). They
   // come back as one string per enrolment and kind, with the enrolment itself: decoding ~50 rows per

@@ -1,13 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { findCourse } from '../catalogue/courses.ts'
 import { londonDateOf } from '../dates/london.ts'
-import { forbidden, notFound, type FieldError } from '../errors.ts'
+import { forbidden, notFound } from '../errors.ts'
 import { administeredLeadProviders } from '../organisations/administered.ts'
-import { deliveryPartnersOf, findOrganisation, organisationRef } from '../organisations/organisations.ts'
-import { can, type OrganisationRef } from '../policy/policy.ts'
+import { findOrganisation } from '../organisations/organisations.ts'
+import { can } from '../policy/policy.ts'
 import type { Principal } from '../policy/principal.ts'
 import type { Services } from '../services.ts'
 import { formErrors } from '../web/forms.ts'
+import { areas, createScopeResolver, type Area, type Org } from '../web/report-scope.ts'
 import { expectedTable, invoiceNowTable, moneyCsv, moneyXlsx, paidTable, type MoneyTable } from './exports.ts'
 import { loadMoney, type MoneyStatement } from './money.ts'
 import { formatPence, parsePounds, penceAsDecimal } from './pence.ts'
@@ -20,18 +21,11 @@ import { isPaid, type ExpectedParticipant, type StatementLine, type Total } from
 // (/delivery-partner/money: the server fixes the partner, another one's is refused). GET forms, so
 // every view is a link, and each table downloads as CSV or XLSX with the same filters.
 
-type Org = { id: string; code: string; name: string }
 type User = Principal & { kind: 'user' }
-type Area = { slug: 'lead-provider' | 'delivery-partner'; role: 'lead-provider-admin' | 'delivery-partner-lead' }
 type TableName = 'invoice-now' | 'expected' | 'paid'
 
-const areas: Area[] = [
-  { slug: 'lead-provider', role: 'lead-provider-admin' },
-  { slug: 'delivery-partner', role: 'delivery-partner-lead' },
-]
-
-// Money is seen by a partner's leads and its lead providers' admins; prices are set by the provider's admins.
-const mayViewMoney = (p: Principal, organisation: OrganisationRef) => can(p, 'view-money', { type: 'organisation', organisation })
+// Money is seen by a partner's leads and its lead providers' admins ('view-money', checked by the
+// scope resolver); prices are set by the provider's admins.
 const setPricesAction = 'set-contract-prices' as const
 
 /** Declarations without a delivery partner, as the line page's link names them. */
@@ -67,91 +61,9 @@ const basisText: Record<ExpectedParticipant['basis'], string> = {
   enrolled: 'Enrolled (first output)',
 }
 
-type Scope = { leadProviders: Org[]; leadProvider: Org | null; deliveryPartners: Org[]; deliveryPartner: Org | null; errors: FieldError[] }
-
 export function registerMoneyRoutes(app: FastifyInstance, services: Services): void {
   const { db, catalogue } = services
-
-  const mayView = async (p: Principal, id: string) => {
-    const ref = await organisationRef(db, id)
-    return ref !== null && mayViewMoney(p, ref)
-  }
-  const organisationsById = async (ids: string[]): Promise<Org[]> =>
-    ids.length === 0 ? [] : db.selectFrom('organisations').select(['id', 'code', 'name']).where('id', 'in', ids).orderBy('name').execute()
-  /** A code not among the choices: 403 when it names an organisation the person may not see, else a field error. */
-  const refuseOrExplain = async (p: Principal, kind: 'lead-provider' | 'delivery-partner', code: string, error: FieldError) => {
-    const org = await findOrganisation(db, kind, code)
-    if (org && !(await mayView(p, org.id))) throw forbidden()
-    return error
-  }
-
-  async function scopeOf(area: Area, p: User, query: (name: string) => string): Promise<Scope> {
-    const errors: FieldError[] = []
-    const own = async () => {
-      const ids = [...new Set(p.roles.filter((r) => r.role === area.role).map((r) => r.organisationId))]
-      const allowed: string[] = []
-      for (const id of ids) if (await mayView(p, id)) allowed.push(id)
-      return organisationsById(allowed)
-    }
-    if (area.role === 'lead-provider-admin') {
-      const leadProviders = await own()
-      if (leadProviders.length === 0) throw forbidden()
-      let leadProvider = leadProviders[0]!
-      const lpCode = query('lead_provider')
-      if (lpCode) {
-        const chosen = leadProviders.find((l) => l.code === lpCode)
-        if (chosen) leadProvider = chosen
-        else errors.push(await refuseOrExplain(p, 'lead-provider', lpCode, { field: 'lead_provider', message: 'Select a lead provider' }))
-      }
-      const deliveryPartners: Org[] = []
-      for (const dp of await deliveryPartnersOf(db, leadProvider.id)) if (await mayView(p, dp.id)) deliveryPartners.push(dp)
-      let deliveryPartner: Org | null = null
-      const dpCode = query('delivery_partner')
-      if (dpCode) {
-        deliveryPartner = deliveryPartners.find((d) => d.code === dpCode) ?? null
-        if (!deliveryPartner) {
-          errors.push(
-            await refuseOrExplain(p, 'delivery-partner', dpCode, {
-              field: 'delivery_partner',
-              message: `Select a delivery partner that works with ${leadProvider.name}`,
-            }),
-          )
-        }
-      }
-      return { leadProviders, leadProvider, deliveryPartners, deliveryPartner, errors }
-    }
-
-    const deliveryPartners = await own()
-    if (deliveryPartners.length === 0) throw forbidden()
-    let deliveryPartner = deliveryPartners[0]!
-    const dpCode = query('delivery_partner')
-    if (dpCode) {
-      const chosen = deliveryPartners.find((d) => d.code === dpCode)
-      if (chosen) deliveryPartner = chosen
-      else
-        errors.push(
-          await refuseOrExplain(p, 'delivery-partner', dpCode, { field: 'delivery_partner', message: 'Select a delivery partner' }),
-        )
-    }
-    const leadProviders = await organisationsById((await organisationRef(db, deliveryPartner.id))?.leadProviderIds ?? [])
-    let leadProvider = leadProviders[0] ?? null
-    const lpCode = query('lead_provider')
-    if (lpCode && leadProviders.length) {
-      const chosen = leadProviders.find((l) => l.code === lpCode)
-      if (chosen) leadProvider = chosen
-      else errors.push({ field: 'lead_provider', message: `Select a lead provider that ${deliveryPartner.name} works with` })
-    }
-    return { leadProviders, leadProvider, deliveryPartners, deliveryPartner, errors }
-  }
-
-  /** The cohorts in which a provider runs a course it has a design for, most recent first. */
-  const cohortsOf = (lp: string) => {
-    const codes = [...new Set(catalogue.coursesOf(lp).flatMap((c) => catalogue.cohortsFor(lp, c)))]
-    const labels = new Map(catalogue.schedulesFor(lp).map((s) => [s.cohort, s.label]))
-    return codes
-      .map((cohort) => ({ cohort, startsOn: catalogue.cohortStartsOn(lp, cohort), label: labels.get(cohort) ?? null }))
-      .sort((a, b) => (b.startsOn ?? '').localeCompare(a.startsOn ?? '') || b.cohort.localeCompare(a.cohort))
-  }
+  const { scopeOf, cohortsOf } = createScopeResolver(services, 'view-money')
 
   const readQuery = (req: FastifyRequest) => {
     const raw = req.query as Record<string, string | string[] | undefined>

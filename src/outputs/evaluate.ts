@@ -42,6 +42,15 @@ export type OutputEvaluation = {
   reasons: string[]
 }
 
+/** How pages name each criterion. */
+export const criterionLabels: Record<Criterion, string> = {
+  'register-attendance': 'Register attendance',
+  'self-study-credit': 'Self-study credit',
+  'video-90': 'Video watched to 90%',
+  'credits-increase': 'New credits',
+  'credits-90-and-assessment': '90% of credits and a moderated assessment result',
+}
+
 const criteriaOf: Record<DeclarationType, Criterion[]> = {
   started: ['register-attendance', 'self-study-credit', 'video-90'],
   'retained-1': ['credits-increase', 'register-attendance', 'video-90'],

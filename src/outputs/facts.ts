@@ -5,7 +5,7 @@ import { notSuperseded } from '../db/append-only.ts'
 import type { Db, Trx } from '../db/database.ts'
 import { liveDeclarationStates } from '../db/schema.ts'
 import { ASSESSMENT_GATE, engagementAsOf, type Engagement, type Evidence } from '../engagement/engine.ts'
-import { loadEvidence, type EnrolmentScope } from '../engagement/evidence.ts'
+import { enrolmentsInScope, loadEvidence, type EnrolmentScope } from '../engagement/evidence.ts'
 import type { Catalogue } from '../catalogue/catalogue.ts'
 import type { OutputFacts } from './evaluate.ts'
 
@@ -70,13 +70,7 @@ export async function loadOutputFacts(
   designs: Map<string, Design>,
   asOf: string,
 ): Promise<EnrolmentOutputFacts[]> {
-  const enrolments = () => {
-    let q = db.selectFrom('enrolments as e').where('e.lead_provider_id', '=', scope.leadProviderId).where('e.cohort', '=', scope.cohort)
-    if (scope.courseIdentifier) q = q.where('e.course_identifier', '=', scope.courseIdentifier)
-    if (scope.deliveryPartnerId) q = q.where('e.delivery_partner_id', '=', scope.deliveryPartnerId)
-    if (scope.participantIds) q = q.where('e.participant_id', 'in', scope.participantIds.length ? scope.participantIds : [null as never])
-    return q
-  }
+  const enrolments = () => enrolmentsInScope(db, scope)
   const inScope = () => enrolments().select('e.participant_id')
 
   const [evidence, rows, attendances, videos, deferrals, withdrawals, attempts, declarations] = await Promise.all([

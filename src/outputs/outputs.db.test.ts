@@ -212,7 +212,11 @@ test('completed declarations carry the assessment result; nothing is dated after
 })
 
 test('nothing dated on or after a withdrawal, nor inside a deferral, even when the output is eligible', async () => {
-  const benStarted = await services.db.selectFrom('declarations').select('id').where('participant_id', '=', ids.ben).executeTakeFirstOrThrow()
+  const benStarted = await services.db
+    .selectFrom('declarations')
+    .select('id')
+    .where('participant_id', '=', ids.ben)
+    .executeTakeFirstOrThrow()
   await voidDeclaration(services, by, { declarationId: benStarted.id, reason: 'Test: declare again' })
   await services.db.insertInto('withdrawals').values({ participant_id: ids.ben, reason: 'other', withdrawn_on: '2022-10-20' }).execute()
   await services.db

@@ -6,19 +6,13 @@ import { calendarDate } from '../imports/fields.ts'
 import { can } from '../policy/policy.ts'
 import type { Services } from '../services.ts'
 import { formErrors } from '../web/forms.ts'
+import { criterionLabels } from './evaluate.ts'
 import { outputEvaluations } from './report.ts'
 
 // One enrolment's outputs as of a date, for lead-provider admins and the participant's
 // delivery-partner lead: each output's status, the criterion met and when, what is missing, and the
 // records behind the evidence (register entries link to their event's register).
 
-const criterionLabels: Record<string, string> = {
-  'register-attendance': 'Register attendance',
-  'self-study-credit': 'Self-study credit',
-  'video-90': 'Video watched to 90%',
-  'credits-increase': 'New credits',
-  'credits-90-and-assessment': '90% of credits and a moderated assessment result',
-}
 const statusTags: Record<string, { text: string; classes: string }> = {
   eligible: { text: 'Eligible', classes: 'govuk-tag--green' },
   declared: { text: 'Declared', classes: 'govuk-tag--blue' },

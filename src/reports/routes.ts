@@ -4,11 +4,9 @@ import type { Design } from '../catalogue/load.ts'
 import { londonDateOf } from '../dates/london.ts'
 import { forbidden } from '../errors.ts'
 import type { FieldError } from '../errors.ts'
-import { deliveryPartnersOf, findOrganisation, organisationRef } from '../organisations/organisations.ts'
-import { can } from '../policy/policy.ts'
-import type { Principal } from '../policy/principal.ts'
 import type { Services } from '../services.ts'
 import { formErrors } from '../web/forms.ts'
+import { areas, createScopeResolver, type Area } from '../web/report-scope.ts'
 import { declarationRow, engagementRow, engagements, ReportQueryError, type EnrolmentEngagement } from './engagement-reports.ts'
 import { declarationTable, engagementTable, toCsv, toXlsx, type Table } from './formats.ts'
 
@@ -18,15 +16,8 @@ import { declarationTable, engagementTable, toCsv, toXlsx, type Table } from './
 // so every view is a link: sortable on the server (header links) and in the browser (MoJ sortable
 // table), and downloadable as CSV or XLSX with the same filters. Names are shown, never logged.
 
-type Org = { id: string; code: string; name: string }
 type ReportKind = 'engagement' | 'declaration'
 type Order = 'ascending' | 'descending'
-type Area = { slug: 'lead-provider' | 'delivery-partner'; role: 'lead-provider-admin' | 'delivery-partner-lead' }
-
-const areas: Area[] = [
-  { slug: 'lead-provider', role: 'lead-provider-admin' },
-  { slug: 'delivery-partner', role: 'delivery-partner-lead' },
-]
 
 const reportNames: Record<ReportKind, string> = { engagement: 'Engagement', declaration: 'Declaration' }
 const outputNames: Record<string, string> = {
@@ -135,101 +126,9 @@ function sortResults(results: Result[], column: Column, order: Order): Result[] 
   )
 }
 
-/** Who may see what on one area's page: the lead providers and delivery partners to choose from. */
-type Scope = {
-  leadProviders: Org[]
-  leadProvider: Org | null
-  deliveryPartners: Org[]
-  /** The delivery partner reported on: fixed for a delivery-partner lead, a filter (or all) for an admin. */
-  deliveryPartner: Org | null
-  errors: FieldError[]
-}
-
 export function registerReportRoutes(app: FastifyInstance, services: Services): void {
   const { db, catalogue } = services
-
-  const mayViewReports = async (p: Principal, id: string) => {
-    const ref = await organisationRef(db, id)
-    return ref !== null && can(p, 'view-reports', { type: 'organisation', organisation: ref })
-  }
-  const organisationsById = async (ids: string[]): Promise<Org[]> =>
-    ids.length === 0 ? [] : db.selectFrom('organisations').select(['id', 'code', 'name']).where('id', 'in', ids).orderBy('name').execute()
-
-  /** A code from the query that is not among the choices: 403 if it names an organisation the person may not see. */
-  const refuseOrExplain = async (p: Principal, kind: 'lead-provider' | 'delivery-partner', code: string, error: FieldError) => {
-    const org = await findOrganisation(db, kind, code)
-    if (org && !(await mayViewReports(p, org.id))) throw forbidden()
-    return error
-  }
-
-  async function scopeOf(area: Area, p: Principal & { kind: 'user' }, query: (name: string) => string): Promise<Scope> {
-    const errors: FieldError[] = []
-    const own = async (role: Area['role']) => {
-      const ids = [...new Set(p.roles.filter((r) => r.role === role).map((r) => r.organisationId))]
-      const allowed: string[] = []
-      for (const id of ids) if (await mayViewReports(p, id)) allowed.push(id)
-      return organisationsById(allowed)
-    }
-
-    if (area.role === 'lead-provider-admin') {
-      const leadProviders = await own('lead-provider-admin')
-      if (leadProviders.length === 0) throw forbidden()
-      let leadProvider = leadProviders[0]!
-      const lpCode = query('lead_provider')
-      if (lpCode) {
-        const chosen = leadProviders.find((l) => l.code === lpCode)
-        if (chosen) leadProvider = chosen
-        else errors.push(await refuseOrExplain(p, 'lead-provider', lpCode, { field: 'lead_provider', message: 'Select a lead provider' }))
-      }
-      const deliveryPartners: Org[] = []
-      for (const dp of await deliveryPartnersOf(db, leadProvider.id)) if (await mayViewReports(p, dp.id)) deliveryPartners.push(dp)
-      let deliveryPartner: Org | null = null
-      const dpCode = query('delivery_partner')
-      if (dpCode) {
-        deliveryPartner = deliveryPartners.find((d) => d.code === dpCode) ?? null
-        if (!deliveryPartner) {
-          errors.push(
-            await refuseOrExplain(p, 'delivery-partner', dpCode, {
-              field: 'delivery_partner',
-              message: `Select a delivery partner that works with ${leadProvider.name}`,
-            }),
-          )
-        }
-      }
-      return { leadProviders, leadProvider, deliveryPartners, deliveryPartner, errors }
-    }
-
-    const deliveryPartners = await own('delivery-partner-lead')
-    if (deliveryPartners.length === 0) throw forbidden()
-    let deliveryPartner = deliveryPartners[0]!
-    const dpCode = query('delivery_partner')
-    if (dpCode) {
-      const chosen = deliveryPartners.find((d) => d.code === dpCode)
-      if (chosen) deliveryPartner = chosen
-      else
-        errors.push(
-          await refuseOrExplain(p, 'delivery-partner', dpCode, { field: 'delivery_partner', message: 'Select a delivery partner' }),
-        )
-    }
-    const leadProviders = await organisationsById((await organisationRef(db, deliveryPartner.id))?.leadProviderIds ?? [])
-    let leadProvider = leadProviders[0] ?? null
-    const lpCode = query('lead_provider')
-    if (lpCode && leadProviders.length) {
-      const chosen = leadProviders.find((l) => l.code === lpCode)
-      if (chosen) leadProvider = chosen
-      else errors.push({ field: 'lead_provider', message: `Select a lead provider that ${deliveryPartner.name} works with` })
-    }
-    return { leadProviders, leadProvider, deliveryPartners, deliveryPartner, errors }
-  }
-
-  /** The cohorts in which a provider runs a course it has a design for, most recent first, with their start dates. */
-  const cohortsOf = (lp: string) => {
-    const codes = [...new Set(catalogue.coursesOf(lp).flatMap((c) => catalogue.cohortsFor(lp, c)))]
-    const labels = new Map(catalogue.schedulesFor(lp).map((s) => [s.cohort, s.label]))
-    return codes
-      .map((cohort) => ({ cohort, startsOn: catalogue.cohortStartsOn(lp, cohort), label: labels.get(cohort) ?? null }))
-      .sort((a, b) => (b.startsOn ?? '').localeCompare(a.startsOn ?? '') || b.cohort.localeCompare(a.cohort))
-  }
+  const { scopeOf, cohortsOf } = createScopeResolver(services, 'view-reports')
 
   async function reportPage(area: Area, req: FastifyRequest, reply: FastifyReply) {
     const p = req.principal
