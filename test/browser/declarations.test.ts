@@ -89,7 +89,10 @@ test('a lead-provider admin records the school contract and sponsorship agreemen
   assert.match((await page.getByRole('heading', { level: 1 }).textContent()) ?? '', /^Outputs for /)
   assert.equal(await page.getByRole('heading', { level: 2, name: /Started/ }).count(), 1)
   if (enrolment.outputs[0]!.evidence === 'register-attendance') {
-    await page.getByRole('link', { name: /^Register: / }).first().click()
+    await page
+      .getByRole('link', { name: /^Register: / })
+      .first()
+      .click()
     await expectAccessible(page)
   }
 
