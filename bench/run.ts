@@ -11,6 +11,7 @@ import { from as copyFrom } from 'pg-copy-streams'
 import { createApiToken } from '../src/api/api-tokens.ts'
 import { findCourse } from '../src/catalogue/courses.ts'
 import { londonDateOf } from '../src/dates/london.ts'
+import { escalationsReport, outputsReport } from '../src/outputs/report.ts'
 import { engagementReport, type EngagementRow } from '../src/reports/engagement-reports.ts'
 import { buildApp } from '../src/routes.ts'
 import type { Services } from '../src/services.ts'
@@ -65,6 +66,13 @@ export type BenchResult = {
     rowsPerRun: { min: number; max: number }
   }
   everyone: { scopes: number; rows: number; reportMs: number; floorMs: number; ratio: number; slowestScope: string }
+  /** The outputs report (issue 6) over the same partner scopes, and escalations for each whole provider. */
+  outputs: {
+    deliveryPartnerMs: { p50: number; p95: number }
+    ratioToEngagement: { p50: number; p95: number }
+    escalationsMs: number
+    escalationRows: number
+  }
   ingest: {
     events: number
     batchSize: number
@@ -455,7 +463,39 @@ export async function runBenchmark(url: string, options: Options): Promise<Bench
       slowestScope: slowest.name,
     }
 
-    // 3. Ingest: the API (the app in this process, real HTTP), then COPY of as many new rows.
+    // 3. Outputs: the same delivery-partner scopes, against the engagement report of the same scope
+    // (outputs read everything it reads and more: every attendance, videos, deferrals, assessments).
+    const outputRatios: number[] = []
+    const outputMs: number[] = []
+    for (const [i, scope] of picks.entries()) {
+      const query = { leadProvider: scope.leadProvider, cohort: scope.cohort, deliveryPartner: scope.deliveryPartner, asOf: options.asOf }
+      const o = await time(() => outputsReport(services, query))
+      const e = await time(() => report(scope))
+      check(
+        `the outputs report covers the engagement report's enrolments (${scope.leadProvider} ${scope.cohort} ${scope.deliveryPartner})`,
+        o.value.length === e.value.length,
+        `${o.value.length} outputs rows, ${e.value.length} engagement rows`,
+      )
+      outputMs.push(o.ms)
+      outputRatios.push(o.ms / e.ms)
+      log(`outputs, one delivery partner ${i + 1}/${picks.length}: ${o.ms.toFixed(1)} ms (engagement ${e.ms.toFixed(1)} ms)`)
+    }
+    let escalationsMs = 0
+    let escalationRows = 0
+    for (const lp of [...new Set(wholeScopes.map((s) => s.leadProvider))]) {
+      const x = await time(() => escalationsReport(services, { leadProvider: lp, asOf: options.asOf }))
+      escalationsMs += x.ms
+      escalationRows += x.value.length
+      log(`escalations, ${lp} (every cohort): ${x.value.length} rows, ${x.ms.toFixed(0)} ms`)
+    }
+    const outputs: BenchResult['outputs'] = {
+      deliveryPartnerMs: { p50: round(percentile(outputMs, 50)), p95: round(percentile(outputMs, 95)) },
+      ratioToEngagement: { p50: round(percentile(outputRatios, 50), 2), p95: round(percentile(outputRatios, 95), 2) },
+      escalationsMs: round(escalationsMs),
+      escalationRows,
+    }
+
+    // 4. Ingest: the API (the app in this process, real HTTP), then COPY of as many new rows.
     const runId = crypto.randomBytes(4).toString('hex')
     const edt = await db
       .selectFrom('organisations')
@@ -515,6 +555,7 @@ export async function runBenchmark(url: string, options: Options): Promise<Bench
       asOf: options.asOf,
       deliveryPartner,
       everyone,
+      outputs,
       ingest,
       checks,
       targets: [
@@ -577,6 +618,15 @@ export function formatTable(r: BenchResult): string {
     ],
     ['raw SQL floor, same scopes', '', '', `${n(r.everyone.floorMs)} ms`, n(r.everyone.rows)],
     ['  ratio report / floor', '', '', `${r.everyone.ratio}×`, ''],
+    [
+      `outputs report, one delivery partner (same runs)`,
+      `${r.outputs.deliveryPartnerMs.p50} ms`,
+      `${r.outputs.deliveryPartnerMs.p95} ms`,
+      '',
+      '',
+    ],
+    ['  ratio outputs / engagement (per run)', `${r.outputs.ratioToEngagement.p50}×`, `${r.outputs.ratioToEngagement.p95}×`, '', ''],
+    ['escalations, every provider (all cohorts)', '', '', `${n(r.outputs.escalationsMs)} ms`, n(r.outputs.escalationRows)],
     [
       `ingest through the API (${r.ingest.batchSize}/request, ${r.ingest.concurrency} concurrent)`,
       '',
