@@ -11,6 +11,7 @@ import * as eventBooking from './migrations/0008_event_booking.ts'
 import * as deferralsWithdrawalsAssessments from './migrations/0009_deferrals_withdrawals_assessments.ts'
 import * as declarationsMoneyEscalation from './migrations/0010_declarations_money_escalation.ts'
 import * as dfeSync from './migrations/0011_dfe_sync.ts'
+import * as videoProgressIndex from './migrations/0012_video_progress_index.ts'
 
 // Versioned migrations, in order. A new migration is a new file here; an applied one is never edited.
 export const migrations: Record<string, Migration> = {
@@ -25,6 +26,7 @@ export const migrations: Record<string, Migration> = {
   '0009_deferrals_withdrawals_assessments': deferralsWithdrawalsAssessments,
   '0010_declarations_money_escalation': declarationsMoneyEscalation,
   '0011_dfe_sync': dfeSync,
+  '0012_video_progress_index': videoProgressIndex,
 }
 
 export async function migrateToLatest(db: Db): Promise<MigrationResult[]> {

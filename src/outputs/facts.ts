@@ -43,6 +43,21 @@ const isSelfStudy = (design: Design, code: string, component: string, evidence: 
   // item evidenced by activity rows (modules, SDL, forums, tasks) is the participant's own study.
   evidence === 'activity' && (design.style !== 'credits' || component === 'Self-study')
 
+type ActivityInfo = { component: string; evidence: string; block: number | string | null }
+/** Each activity of a design with its block, built once per design (designs are immutable once loaded). */
+const activityInfo = new WeakMap<Design, Map<string, ActivityInfo>>()
+function activitiesOf(design: Design): Map<string, ActivityInfo> {
+  let map = activityInfo.get(design)
+  if (!map) {
+    map = new Map()
+    for (const block of design.blocks)
+      for (const a of block.activities) map.set(a.code, { component: a.component, evidence: a.evidence, block: block.block })
+    for (const a of design.programmeActivities) map.set(a.code, { component: a.component, evidence: a.evidence, block: null })
+    activityInfo.set(design, map)
+  }
+  return map
+}
+
 /** The first date on which earned credits reached 90% of those available, by the engine's own rules. */
 function credits90On(design: Design, evidence: Evidence[], engagement: Engagement, selfReporting: boolean): string | null {
   if (engagement.ratio < ASSESSMENT_GATE) return null
@@ -167,9 +182,7 @@ export async function loadOutputFacts(
     if (!design || !row || !schedule) continue
     const selfReporting = schedule.selfReporting
     const engagement = engagementAsOf(design, e.evidence, asOf, { selfReporting })
-    const activities = new Map<string, { component: string; evidence: string; block: number | string | null }>()
-    for (const block of design.blocks) for (const a of block.activities) activities.set(a.code, { ...a, block: block.block })
-    for (const a of design.programmeActivities) activities.set(a.code, { ...a, block: null })
+    const activities = activitiesOf(design)
 
     const k = key(e.participantId, e.courseIdentifier)
     const registerRecords = (attendancesOf.get(k) ?? []).map((a) => ({ kind: 'register-entry' as const, id: a.id, on: a.on }))
