@@ -2,6 +2,7 @@ import { CatalogueError } from './catalogue/load.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import { DatabaseInUseError } from './db/database.ts'
 import { loadDemoData } from './demo/demo.ts'
+import { escalationCasesJobName } from './escalations/open-cases.ts'
 import { buildApp } from './routes.ts'
 import { createServices } from './services.ts'
 
@@ -25,6 +26,10 @@ async function main() {
       }
     }
   }
+
+  // Cron does not run what was missed while the server was down: catch up on escalations now (the job
+  // is idempotent: it opens only the cases not yet open and emails only stage changes).
+  await services.jobs.send(escalationCasesJobName, {})
 
   const app = await buildApp(services)
   await app.listen({ port: config.port, host: process.env.HOST ?? '0.0.0.0' })

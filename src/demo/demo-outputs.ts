@@ -23,7 +23,11 @@ export async function addDemoOutputs(
 ): Promise<number> {
   let created = 0
   const seen = new Set<string>()
-  for (const [leadProvider, , course, cohort] of placements) {
+  // The demo participant's own two courses are priced too (NPQH is among the placements).
+  for (const [leadProvider, , course, cohort] of [
+    ...placements,
+    ['edt', '', 'npq-early-headship-coaching-offer', '2022-autumn'] as const,
+  ]) {
     const key = `${leadProvider}|${course}|${cohort}`
     if (seen.has(key)) continue
     seen.add(key)

@@ -323,7 +323,7 @@ export class DfeSync {
     if (!to) throw new Error(`DfE reported an unknown declaration state "${dfe.attributes.state}"`)
     if (!canMove(current.state, to)) {
       if (current.state !== to)
-        this.logger.warn({ declarationId, from: current.state, to }, 'DfE state not applied: our later change stands')
+        this.logger.warn({ declarationId, ourState: current.state, dfeState: to }, 'DfE state not applied: our later change stands')
       return false
     }
     const { changed } = await changeDeclarationState(trx, { declarationId, to, source: 'dfe', reason, by: dfeSync })
