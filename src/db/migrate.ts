@@ -12,6 +12,7 @@ import * as deferralsWithdrawalsAssessments from './migrations/0009_deferrals_wi
 import * as declarationsMoneyEscalation from './migrations/0010_declarations_money_escalation.ts'
 import * as dfeSync from './migrations/0011_dfe_sync.ts'
 import * as videoProgressIndex from './migrations/0012_video_progress_index.ts'
+import * as enrolmentLifecycle from './migrations/0013_enrolment_lifecycle.ts'
 
 // Versioned migrations, in order. A new migration is a new file here; an applied one is never edited.
 export const migrations: Record<string, Migration> = {
@@ -27,6 +28,7 @@ export const migrations: Record<string, Migration> = {
   '0010_declarations_money_escalation': declarationsMoneyEscalation,
   '0011_dfe_sync': dfeSync,
   '0012_video_progress_index': videoProgressIndex,
+  '0013_enrolment_lifecycle': enrolmentLifecycle,
 }
 
 export async function migrateToLatest(db: Db): Promise<MigrationResult[]> {

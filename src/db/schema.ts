@@ -127,7 +127,7 @@ export interface EnrolmentsTable {
   line_manager_user_id: string | null
   course_identifier: string
   cohort: string
-  status: ColumnType<string, string | undefined>
+  status: ColumnType<EnrolmentStatus, EnrolmentStatus | undefined>
   school_contract_signed_on: string | null
   sponsorship_agreement_signed_on: string | null
   school_contract_recorded_by: ColumnType<string | null, string | null | undefined>
@@ -385,6 +385,8 @@ export type WithdrawalReason = (typeof withdrawalReasons)[number]
 export interface DeferralsTable {
   id: Generated<string>
   participant_id: string
+  /** Null: every enrolment of the participant (the CSV import names only the person). */
+  enrolment_id: ColumnType<string | null, string | null | undefined, string | null>
   reason: DeferralReason
   deferred_on: string
   /** Deferred until the day before this date; null: no return date yet. */
@@ -396,6 +398,8 @@ export interface DeferralsTable {
 export interface WithdrawalsTable {
   id: Generated<string>
   participant_id: string
+  /** Null: every enrolment of the participant (the CSV import names only the person). */
+  enrolment_id: ColumnType<string | null, string | null | undefined, string | null>
   reason: WithdrawalReason
   withdrawn_on: string
   recorded_by: string | null
@@ -570,6 +574,59 @@ export interface EscalationActionsTable {
   recorded_at: Timestamp
 }
 
+export const enrolmentStatuses = ['accepted', 'active', 'deferred', 'withdrawn', 'completed'] as const
+export type EnrolmentStatus = (typeof enrolmentStatuses)[number]
+
+export interface EnrolmentTransitionsTable {
+  id: Generated<string>
+  enrolment_id: string
+  from_status: EnrolmentStatus | null
+  to_status: EnrolmentStatus
+  effective_on: string
+  reason: string | null
+  details: string | null
+  recorded_by: string | null
+  recorded_at: Timestamp
+}
+
+export interface DeferralRequestsTable {
+  id: Generated<string>
+  enrolment_id: string
+  reason: DeferralReason
+  details: string
+  starts_on: string
+  planned_return_on: string
+  proposed_cohort: string | null
+  proposed_return_block: string | null
+  return_override: ColumnType<boolean, boolean | undefined, boolean>
+  requested_by: string | null
+  requested_at: Timestamp
+  conversation_notes: string | null
+  conversation_recorded_by: string | null
+  conversation_recorded_at: Date | null
+  status: ColumnType<'requested' | 'approved' | 'declined' | 'cancelled', 'requested' | undefined, 'approved' | 'declined' | 'cancelled'>
+  decided_by: string | null
+  decided_at: Date | null
+  decision_reason: string | null
+  deferral_id: string | null
+}
+
+export interface WithdrawalRequestsTable {
+  id: Generated<string>
+  enrolment_id: string
+  reason: WithdrawalReason
+  details: string | null
+  planned_on: string
+  requested_by: string | null
+  requested_at: Timestamp
+  status: ColumnType<'requested' | 'confirmed' | 'declined' | 'cancelled', 'requested' | undefined, 'confirmed' | 'declined' | 'cancelled'>
+  decided_by: string | null
+  decided_at: Date | null
+  decision_reason: string | null
+  refund_note: string | null
+  withdrawal_id: string | null
+}
+
 export interface Schema {
   organisations: OrganisationsTable
   delivery_partnerships: DeliveryPartnershipsTable
@@ -609,6 +666,9 @@ export interface Schema {
   dfe_request_attempts: DfeRequestAttemptsTable
   escalation_cases: EscalationCasesTable
   escalation_actions: EscalationActionsTable
+  enrolment_transitions: EnrolmentTransitionsTable
+  deferral_requests: DeferralRequestsTable
+  withdrawal_requests: WithdrawalRequestsTable
 }
 
 export type User = Selectable<UsersTable>
