@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { registerAccountRoutes } from './accounts/routes.ts'
 import { registerApiTokenRoutes } from './api/token-routes.ts'
+import { registerApplicationRoutes } from './applications/routes.ts'
 import { registerCalendarRoutes } from './calendar/routes.ts'
 import { registerCatalogueRoutes } from './catalogue/routes.ts'
 import { registerDeclarationRoutes } from './declarations/routes.ts'
@@ -13,7 +14,9 @@ import { registerParticipantEventRoutes } from './events/participant-routes.ts'
 import { registerHomeRoutes } from './home/routes.ts'
 import { registerImportRoutes } from './imports/routes.ts'
 import { registerLearningRoutes } from './learning/routes.ts'
+import { registerLifecycleRoutes } from './lifecycle/routes.ts'
 import { registerMoneyRoutes } from './money/routes.ts'
+import { registerOnboardingRoutes } from './onboarding/routes.ts'
 import { registerOrganisationRoutes } from './organisations/routes.ts'
 import { registerRegisterRoutes } from './registers/routes.ts'
 import { registerReportRoutes } from './reports/routes.ts'
@@ -35,6 +38,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   registerParticipantEventRoutes(app, services)
   registerEventManagementRoutes(app, services)
   registerImportRoutes(app, services)
+  registerApplicationRoutes(app, services)
   registerDfeSyncRoutes(app, services)
   registerReportRoutes(app, services)
   registerMoneyRoutes(app, services)
@@ -42,6 +46,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   registerOutputRoutes(app, services)
   registerRegisterRoutes(app, services)
   registerEscalationRoutes(app, services)
+  registerLifecycleRoutes(app, services)
+  registerOnboardingRoutes(app, services)
   registerDevEmailRoutes(app, services)
   services.api.register(app, services.db)
   return app

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { Accounts } from './accounts/accounts.ts'
 import { deleteExpiredSessions } from './accounts/sessions.ts'
 import { addFoundationOperations } from './api/operations.ts'
+import { applicationJobDefinitions } from './applications/applications.ts'
 import { ApiRegistry } from './api/registry.ts'
 import { addCatalogueOperations } from './catalogue/api.ts'
 import { reminderJobDefinitions } from './calendar/reminders.ts'
@@ -19,6 +20,7 @@ import { createTransport } from './email/transports.ts'
 import { defineJob, JobQueue } from './jobs/queue.ts'
 import { addLearningRecordOperations } from './learning/api.ts'
 import { createLogger, type Logger } from './logging.ts'
+import { lifecycleJobDefinitions } from './lifecycle/jobs.ts'
 
 // The composition root: data access first, then services built on it, then (in main.ts) the app.
 // `Services` is what routes and commands receive, so tests can build it against any database.
@@ -65,6 +67,8 @@ export async function createServices(options: ServiceOptions) {
       ...dfe.jobDefinitions(),
       ...reminderJobDefinitions({ db, config, email, logger }),
       ...escalationJobDefinitions({ db, catalogue, designs, email, config, logger }),
+      ...applicationJobDefinitions({ db, email, config, catalogue, jobs, logger }),
+      ...lifecycleJobDefinitions({ db, email, config, jobs, catalogue }),
       defineJob({
         name: 'session-sweep',
         schema: z.object({}),

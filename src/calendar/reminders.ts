@@ -120,6 +120,16 @@ export async function sendBookingReminders(deps: ReminderDeps, now: Date): Promi
       for (const b of booked) {
         const alreadySent = already.has(b.participant_id)
         if (!bookingReminderDue({ startsAt: event.starts_at, daysBefore, bookedAt: b.booked_at!, alreadySent }, now)) continue
+        // No reminders while deferred or after withdrawing from the event's course.
+        const paused = await trx
+          .selectFrom('enrolments')
+          .select('id')
+          .where('participant_id', '=', b.participant_id)
+          .where('lead_provider_id', '=', event.lead_provider_id)
+          .where('course_identifier', '=', event.course_identifier)
+          .where('status', 'in', ['deferred', 'withdrawn'])
+          .executeTakeFirst()
+        if (paused) continue
         // The primary key makes this the one place the reminder is claimed, even without the lock.
         const claimed = await trx
           .insertInto('event_reminders')

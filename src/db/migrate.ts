@@ -13,6 +13,8 @@ import * as declarationsMoneyEscalation from './migrations/0010_declarations_mon
 import * as dfeSync from './migrations/0011_dfe_sync.ts'
 import * as videoProgressIndex from './migrations/0012_video_progress_index.ts'
 import * as enrolmentLifecycle from './migrations/0013_enrolment_lifecycle.ts'
+import * as applications from './migrations/0014_applications.ts'
+import * as onboarding from './migrations/0015_onboarding.ts'
 
 // Versioned migrations, in order. A new migration is a new file here; an applied one is never edited.
 export const migrations: Record<string, Migration> = {
@@ -29,6 +31,8 @@ export const migrations: Record<string, Migration> = {
   '0011_dfe_sync': dfeSync,
   '0012_video_progress_index': videoProgressIndex,
   '0013_enrolment_lifecycle': enrolmentLifecycle,
+  '0014_applications': applications,
+  '0015_onboarding': onboarding,
 }
 
 export async function migrateToLatest(db: Db): Promise<MigrationResult[]> {

@@ -495,6 +495,8 @@ export const dfeRequestKinds = [
   'post-outcome',
   'pull-applications',
   'pull-statements',
+  'accept-application',
+  'reject-application',
 ] as const
 export type DfeRequestKind = (typeof dfeRequestKinds)[number]
 export type DfeRequestStatus = 'queued' | 'sent' | 'cancelled'
@@ -627,6 +629,38 @@ export interface WithdrawalRequestsTable {
   withdrawal_id: string | null
 }
 
+export const agreementKinds = ['school-contract', 'sponsorship-agreement'] as const
+export type AgreementKind = (typeof agreementKinds)[number]
+
+/** One sending of an agreement to a school contact, signed through its one-time link (migration 0015). */
+export interface AgreementRequestsTable {
+  id: Generated<string>
+  enrolment_id: string
+  kind: AgreementKind
+  sent_to: string
+  sent_by: string | null
+  sent_at: Timestamp
+  token_hash: string
+  expires_at: Date
+  superseded_at: Date | null
+  signed_at: Date | null
+  signed_by_name: string | null
+  signed_by_user: string | null
+}
+
+export const placeFundings = ['school', 'self', 'dfe'] as const
+
+/** Who pays for a place, and for a school- or self-funded one its invoice and payment (migration 0015). */
+export interface PlaceFundingTable {
+  enrolment_id: string
+  funding: (typeof placeFundings)[number]
+  invoice_sent_on: string | null
+  amount_pence: number | null
+  paid_on: string | null
+  recorded_by: string | null
+  recorded_at: Timestamp
+}
+
 export interface Schema {
   organisations: OrganisationsTable
   delivery_partnerships: DeliveryPartnershipsTable
@@ -669,6 +703,61 @@ export interface Schema {
   enrolment_transitions: EnrolmentTransitionsTable
   deferral_requests: DeferralRequestsTable
   withdrawal_requests: WithdrawalRequestsTable
+  agreement_requests: AgreementRequestsTable
+  place_funding: PlaceFundingTable
+  applications: ApplicationsTable
+}
+
+export const applicationStatuses = ['applied', 'accepted', 'rejected', 'expired'] as const
+export type ApplicationStatus = (typeof applicationStatuses)[number]
+export type Establishment = 'state-school' | 'sixteen-to-nineteen' | 'early-years' | 'independent' | 'other'
+
+export interface ApplicationsTable {
+  id: Generated<string>
+  lead_provider_id: string
+  source: 'dfe' | 'csv'
+  dfe_application_id: string | null
+  participant_id: string | null
+  trn: string
+  full_name: string
+  email: string
+  course_identifier: string
+  cohort: string | null
+  school_urn: string | null
+  employer_name: string | null
+  employment_role: string | null
+  funding_choice: string | null
+  eligible_for_funding: ColumnType<boolean, boolean | undefined>
+  ineligible_for_funding_reason: string | null
+  headteacher_status: string | null
+  establishment: Establishment | null
+  in_england: boolean | null
+  pupil_premium_uplift: ColumnType<boolean, boolean | undefined>
+  status: ColumnType<ApplicationStatus, ApplicationStatus | undefined>
+  reason_for_rejection: string | null
+  decided_by: string | null
+  decided_at: Date | null
+  delivery_partner_id: string | null
+  accepted_cohort: string | null
+  schedule_identifier: string | null
+  enrolment_id: string | null
+  form_sent_on: string | null
+  form_due_on: string | null
+  form_reminded_at: Date | null
+  form_returned_at: Date | null
+  form_extended_by: string | null
+  endorser_name: string | null
+  endorser_email: string | null
+  endorser_role: 'headteacher' | 'line-manager' | null
+  ey_qualification_level: number | null
+  headship_started_on: string | null
+  npqh_status: 'none' | 'in-progress' | 'completed' | null
+  endorsement_requested_at: Date | null
+  endorsed_at: Date | null
+  endorsed_by_name: string | null
+  endorsed_by_email: string | null
+  received_at: Timestamp
+  updated_at: Timestamp
 }
 
 export type User = Selectable<UsersTable>

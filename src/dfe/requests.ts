@@ -99,6 +99,37 @@ export async function planDfeRequest(
     case 'resume-participant':
     case 'withdraw-participant':
       return planForEnrolment(trx, leadProviderId, kind, required(kind, subjectId))
+    case 'accept-application':
+    case 'reject-application':
+      return planForApplication(trx, leadProviderId, kind, required(kind, subjectId))
+  }
+}
+
+/** Accept (with the schedule and funded place) or reject one of DfE's applications; reject has no body in the spec. */
+async function planForApplication(
+  trx: Trx,
+  leadProviderId: string,
+  kind: 'accept-application' | 'reject-application',
+  applicationId: string,
+): Promise<DfeRequestPlan> {
+  const a = await trx
+    .selectFrom('applications as a')
+    .leftJoin('participants as p', 'p.id', 'a.participant_id')
+    .select(['a.lead_provider_id', 'a.dfe_application_id', 'a.schedule_identifier', 'a.eligible_for_funding', 'p.id as participant_id'])
+    .where('a.id', '=', applicationId)
+    .executeTakeFirst()
+  if (!a) throw new DfeRequestError(`No application ${applicationId}`)
+  if (a.lead_provider_id !== leadProviderId) throw new DfeRequestError(`Application ${applicationId} is another lead provider's`)
+  if (!a.dfe_application_id) throw new DfeRequestError('DfE does not know this application (it came from a file without its DfE id)')
+  if (kind === 'reject-application')
+    return { method: 'POST', path: `/npq-applications/${a.dfe_application_id}/reject`, body: null, participantId: a.participant_id }
+  const attributes: Record<string, unknown> = { funded_place: a.eligible_for_funding }
+  if (a.schedule_identifier) attributes.schedule_identifier = a.schedule_identifier
+  return {
+    method: 'POST',
+    path: `/npq-applications/${a.dfe_application_id}/accept`,
+    body: { data: { type: 'npq-application-accept', attributes } },
+    participantId: a.participant_id,
   }
 }
 
@@ -222,6 +253,8 @@ async function planForEnrolment(
       .selectFrom('deferrals')
       .select('reason')
       .where('participant_id', '=', e.participant_id)
+      // This enrolment's own, or a person-wide one (the CSV import names only the person).
+      .where((eb) => eb.or([eb('enrolment_id', 'is', null), eb('enrolment_id', '=', enrolmentId)]))
       .orderBy('deferred_on', 'desc')
       .executeTakeFirst()
     if (!deferral) throw new DfeRequestError('No deferral recorded for this participant')
@@ -232,6 +265,8 @@ async function planForEnrolment(
       .selectFrom('withdrawals')
       .select('reason')
       .where('participant_id', '=', e.participant_id)
+      .where((eb) => eb.or([eb('enrolment_id', 'is', null), eb('enrolment_id', '=', enrolmentId)]))
+      .orderBy('enrolment_id', (ob) => ob.asc().nullsLast())
       .executeTakeFirst()
     if (!withdrawal) throw new DfeRequestError('No withdrawal recorded for this participant')
     attributes.reason = withdrawal.reason

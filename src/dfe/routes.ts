@@ -25,6 +25,8 @@ export const kindLabels: Record<DfeRequestKind, string> = {
   'post-outcome': 'Submit outcome',
   'pull-applications': 'Get applications',
   'pull-statements': 'Get statements and declaration states',
+  'accept-application': 'Accept application',
+  'reject-application': 'Reject application',
 }
 
 const statusFilters = [

@@ -1,5 +1,6 @@
 import { sql, type ExpressionBuilder, type Selectable } from 'kysely'
 import { z } from 'zod'
+import { storeDfeApplications } from '../applications/applications.ts'
 import { recordAudit } from '../audit/audit.ts'
 import type { Config } from '../config.ts'
 import type { Db, Trx } from '../db/database.ts'
@@ -217,13 +218,17 @@ export class DfeSync {
         return this.pullStatements(request, calls)
       case 'pull-applications': {
         const applications = await this.pages(request.path, await this.updatedSince(request), calls, dfeApplicationsResponse)
-        this.logger.info({ dfeRequestId: request.id, applications: applications.length }, 'DfE applications pulled')
-        return async () => {}
+        return async (trx) => {
+          const counts = await storeDfeApplications(trx, request.lead_provider_id, applications, dfeSync)
+          this.logger.info({ dfeRequestId: request.id, applications: applications.length, ...counts }, 'DfE applications pulled')
+        }
       }
       case 'defer-participant':
       case 'resume-participant':
       case 'withdraw-participant':
       case 'post-outcome':
+      case 'accept-application':
+      case 'reject-application':
         await this.expect2xx(request.method, request.path, request.body, calls)
         return async () => {}
     }

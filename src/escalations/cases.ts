@@ -5,6 +5,7 @@ import type { Db, Trx } from '../db/database.ts'
 import type { contactChannels, contactOutcomes, escalationActionKinds, escalationClosedReasons } from '../db/schema.ts'
 import { queueDfeRequest } from '../dfe/requests.ts'
 import { AppError } from '../errors.ts'
+import { transitionEnrolment } from '../participants/lifecycle.ts'
 import type { Principal } from '../policy/principal.ts'
 import type { Services } from '../services.ts'
 import type { EscalationStage } from '../outputs/escalation-stage.ts'
@@ -386,6 +387,7 @@ async function completeRemoval(
     .selectFrom('withdrawals')
     .select(sql<string>`withdrawn_on::text`.as('on'))
     .where('participant_id', '=', c.participantId)
+    .where((eb) => eb.or([eb('enrolment_id', 'is', null), eb('enrolment_id', '=', c.enrolmentId)]))
     .executeTakeFirst()
   if (existing) {
     throw new AppError(
@@ -396,9 +398,23 @@ async function completeRemoval(
   await addAction(trx, by, c, { kind: 'removal-approved', onDate: input.today, notes: input.notes, organisationId: input.organisationId })
   const withdrawal = await trx
     .insertInto('withdrawals')
-    .values({ participant_id: c.participantId, reason: 'disengaged-and-unresponsive', withdrawn_on: input.today, recorded_by: by.userId })
+    .values({
+      participant_id: c.participantId,
+      enrolment_id: c.enrolmentId,
+      reason: 'disengaged-and-unresponsive',
+      withdrawn_on: input.today,
+      recorded_by: by.userId,
+    })
     .returning('id')
     .executeTakeFirstOrThrow()
+  // The enrolment's state machine says whether it can still be withdrawn (and keeps the timeline).
+  await transitionEnrolment(trx, by, {
+    enrolmentId: c.enrolmentId,
+    to: 'withdrawn',
+    effectiveOn: input.today,
+    reason: 'disengaged-and-unresponsive',
+    details: 'Removed after an escalation case',
+  })
   await recordAudit(trx, {
     by,
     action: 'withdrawal.recorded',

@@ -68,12 +68,15 @@ export async function enrolmentForEvent(trx: Trx, event: EventDetails, participa
     .selectFrom('withdrawals')
     .select('id')
     .where('participant_id', '=', participantId)
+    // A row without an enrolment (the CSV imports) applies to all the participant's enrolments.
+    .where((eb) => eb.or([eb('enrolment_id', 'is', null), eb('enrolment_id', '=', enrolment.id)]))
     .where('withdrawn_on', '<=', today)
     .executeTakeFirst()
   const deferred = await trx
     .selectFrom('deferrals')
     .select('id')
     .where('participant_id', '=', participantId)
+    .where((eb) => eb.or([eb('enrolment_id', 'is', null), eb('enrolment_id', '=', enrolment.id)]))
     .where('deferred_on', '<=', today)
     .where((eb) => eb.or([eb('planned_return_on', 'is', null), eb('planned_return_on', '>', today)]))
     .executeTakeFirst()

@@ -1,4 +1,5 @@
 import type { z } from 'zod'
+import { applicationsImporter } from '../applications/import.ts'
 import { activityImporter } from './activity.ts'
 import { assessmentsImporter } from './assessments.ts'
 import { attendanceImporter } from './attendance.ts'
@@ -20,4 +21,5 @@ export const importers: Record<string, Importer<z.ZodType>> = {
   assessments: assessmentsImporter as unknown as Importer<z.ZodType>,
   deferrals: deferralsImporter as unknown as Importer<z.ZodType>,
   withdrawals: withdrawalsImporter as unknown as Importer<z.ZodType>,
+  applications: applicationsImporter as unknown as Importer<z.ZodType>,
 }

@@ -1,7 +1,9 @@
 import { z } from 'zod'
 import { londonDateOf } from '../dates/london.ts'
 import type { Trx } from '../db/database.ts'
-import { deferralReasons, withdrawalReasons } from '../db/schema.ts'
+import { deferralReasons, withdrawalReasons, type EnrolmentStatus } from '../db/schema.ts'
+import { transitionEnrolment } from '../participants/lifecycle.ts'
+import type { Principal } from '../policy/principal.ts'
 import { calendarDate } from './fields.ts'
 import type { ImportContext, Importer } from './import-file.ts'
 import type { CsvRow } from './csv.ts'
@@ -109,6 +111,19 @@ export const deferralsImporter: Importer<typeof deferralRow> = {
         },
       )
       counts[outcome]++
+      // A deferral in force today moves the person's active enrolments too (once: then they are deferred).
+      const today = londonDateOf(new Date())
+      if (value.deferred_on <= today && (value.planned_return_on === null || value.planned_return_on > today))
+        await transitionParticipant(
+          trx,
+          by,
+          context.leadProvider?.id,
+          value.participant_id,
+          ['active'],
+          'deferred',
+          value.deferred_on,
+          value.reason,
+        )
     }
     return counts
   },
@@ -142,6 +157,8 @@ export const withdrawalsImporter: Importer<typeof withdrawalRow> = {
         .selectFrom('withdrawals')
         .select(['id', 'reason', 'withdrawn_on'])
         .where('participant_id', '=', value.participant_id)
+        // The import's row is the person-wide one; a withdrawal from one course is the lifecycle pages'.
+        .where('enrolment_id', 'is', null)
         .executeTakeFirst()
       const outcome = await recordRow(
         trx,
@@ -162,7 +179,36 @@ export const withdrawalsImporter: Importer<typeof withdrawalRow> = {
         },
       )
       counts[outcome]++
+      await transitionParticipant(
+        trx,
+        by,
+        context.leadProvider?.id,
+        value.participant_id,
+        ['active'],
+        'withdrawn',
+        value.withdrawn_on,
+        value.reason,
+      )
     }
     return counts
   },
+}
+
+/** Moves the participant's enrolments that are in one of `from` to `to` (an imported row names only the person). */
+async function transitionParticipant(
+  trx: Trx,
+  by: Principal,
+  leadProviderId: string | undefined,
+  participantId: string,
+  from: EnrolmentStatus[],
+  to: EnrolmentStatus,
+  effectiveOn: string,
+  reason: string,
+): Promise<void> {
+  let q = trx.selectFrom('enrolments').select('id').where('participant_id', '=', participantId).where('status', 'in', from)
+  // The importing lead provider's enrolments only (every one, from the CLI).
+  if (leadProviderId) q = q.where('lead_provider_id', '=', leadProviderId)
+  const enrolments = await q.execute()
+  for (const e of enrolments)
+    await transitionEnrolment(trx, by, { enrolmentId: e.id, to, effectiveOn, reason, details: 'Recorded by a CSV import' })
 }

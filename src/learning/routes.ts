@@ -100,6 +100,7 @@ async function ownEnrolment({ db }: Services, principal: Principal | null, cours
       'e.school_id',
       'e.line_manager_user_id',
       'e.cohort',
+      'e.status',
       'p.user_id',
       'lp.code',
       'lp.name',
@@ -133,6 +134,9 @@ async function recordSelfStudy(
 ): Promise<{ course: Course; activity: Activity; status: Status }> {
   const { principal, course, enrolment } = await ownEnrolment(services, req.principal, req.params.course)
   if (enrolment.user_id !== principal.userId) throw forbidden()
+  // Deferred or withdrawn: learning is read-only (progress so far is kept).
+  if (enrolment.status === 'deferred' || enrolment.status === 'withdrawn')
+    throw new AppError('invalid-transition', `You are ${enrolment.status} from this course: your learning is read-only`)
   const code = req.params.code
   const design = await services.designs.designForCohort(enrolment.code, course.identifier, enrolment.cohort)
   const block = design?.blocks.find((b) => !b.provisional && b.activities.some((a) => a.code === code))

@@ -124,12 +124,17 @@ export async function loadOutputFacts(
       .execute(),
     db
       .selectFrom('deferrals')
-      .select(['participant_id', sql<string>`deferred_on::text`.as('from'), sql<string | null>`planned_return_on::text`.as('until')])
+      .select([
+        'participant_id',
+        'enrolment_id',
+        sql<string>`deferred_on::text`.as('from'),
+        sql<string | null>`planned_return_on::text`.as('until'),
+      ])
       .where('participant_id', 'in', inScope())
       .execute(),
     db
       .selectFrom('withdrawals')
-      .select(['participant_id', sql<string>`withdrawn_on::text`.as('on')])
+      .select(['participant_id', 'enrolment_id', sql<string>`withdrawn_on::text`.as('on')])
       .where('participant_id', 'in', inScope())
       .execute(),
     db
@@ -167,7 +172,10 @@ export async function loadOutputFacts(
   const attendancesOf = group(attendances, (a) => key(a.participant_id, a.course_identifier))
   const videosOf = group(videos, (v) => key(v.participant_id, v.course_identifier))
   const deferralsOf = group(deferrals, (d) => d.participant_id)
-  const withdrawnOn = new Map(withdrawals.map((w) => [w.participant_id, w.on]))
+  const withdrawalsOf = group(withdrawals, (w) => w.participant_id)
+  // A row without an enrolment (the CSV imports) applies to every enrolment of the participant.
+  const appliesTo = (enrolmentId: string) => (r: { enrolment_id: string | null }) =>
+    r.enrolment_id === null || r.enrolment_id === enrolmentId
   const attemptsOf = group(
     attempts.filter((a) => londonDateOf(new Date(a.externally_moderated_at!)) <= asOf),
     (a) => a.participant_id,
@@ -213,8 +221,12 @@ export async function loadOutputFacts(
         outputs: schedule.outputs.map((o) => ({ declarationType: o.declarationType, reviewDate: o.reviewDate })),
         schoolContractSignedOn: row.school_contract_signed_on,
         sponsorshipAgreementSignedOn: row.sponsorship_agreement_signed_on,
-        deferrals: (deferralsOf.get(e.participantId) ?? []).map((d) => ({ from: d.from, resumedOn: d.until })),
-        withdrawnOn: withdrawnOn.get(e.participantId) ?? null,
+        deferrals: (deferralsOf.get(e.participantId) ?? []).filter(appliesTo(row.id)).map((d) => ({ from: d.from, resumedOn: d.until })),
+        withdrawnOn:
+          (withdrawalsOf.get(e.participantId) ?? [])
+            .filter(appliesTo(row.id))
+            .map((w) => w.on)
+            .sort()[0] ?? null,
         declared: (declaredOf.get(k) ?? []).map((d) => d.declaration_type),
         registerAttendances: registerRecords.map((r) => r.on),
         selfStudyCredits: selfStudy.map((c) => c.on),

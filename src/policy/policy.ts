@@ -53,6 +53,7 @@ export type Action =
   | 'view-outputs' // an enrolment's outputs and the evidence behind them
   | 'view-money' // what a delivery partner can invoice, expects and has been paid
   | 'set-contract-prices' // price per teacher per course and cohort (lead-provider admins)
+  | 'manage-applications' // applications: forms, decisions (lead-provider admins)
   | 'create' // an invitation
   | 'use'
 
@@ -84,6 +85,7 @@ const rules: Rules = {
           'declare',
           'view-money',
           'set-contract-prices',
+          'manage-applications',
         ].includes(action)
           ? hasRole(p, 'lead-provider-admin', org.id)
           : false

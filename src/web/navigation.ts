@@ -5,7 +5,10 @@ type NavItem = { href: string; text: string; active?: boolean }
 
 /** The sections each role works in (later capabilities add theirs here). */
 const sections: Record<Role, { path: string; text: string }[]> = {
-  participant: [{ path: '/events', text: 'Events' }],
+  participant: [
+    { path: '/events', text: 'Events' },
+    { path: '/enrolments', text: 'Your courses' },
+  ],
   'line-manager': [],
   facilitator: [{ path: '/events', text: 'Events' }],
   'delivery-partner-lead': [
@@ -13,14 +16,18 @@ const sections: Record<Role, { path: string; text: string }[]> = {
     { path: '/reports', text: 'Reports' },
     { path: '/money', text: 'Money' },
     { path: '/escalations', text: 'Escalations' },
+    { path: '/lifecycle', text: 'Deferrals and withdrawals' },
     { path: '/users', text: 'Team' },
   ],
   'lead-provider-admin': [
+    { path: '/applications', text: 'Applications' },
     { path: '/events', text: 'Events' },
     { path: '/reports', text: 'Reports' },
+    { path: '/onboarding', text: 'Onboarding' },
     { path: '/declarations', text: 'Declarations' },
     { path: '/money', text: 'Money' },
     { path: '/escalations', text: 'Escalations' },
+    { path: '/lifecycle', text: 'Deferrals and withdrawals' },
     { path: '/imports', text: 'Imports' },
     { path: '/dfe-sync', text: 'DfE sync' },
     { path: '/catalogue', text: 'Catalogue' },
