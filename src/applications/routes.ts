@@ -142,7 +142,10 @@ export function registerApplicationRoutes(app: FastifyInstance, services: Servic
     const nameOf = (id: string | null) => people.find((p) => p.id === id)?.full_name ?? null
     const partner = partners.find((p) => p.id === a.delivery_partner_id)
     const values = extra.values ?? {}
-    const cohorts = services.catalogue.cohortsFor(lead.code, a.course_identifier)
+    // The cohorts of the application's DfE cohort year come first to choose from (all when it has none).
+    const runs = services.catalogue.cohortsFor(lead.code, a.course_identifier)
+    const ofYear = a.cohort ? runs.filter((c) => c.startsWith(`${a.cohort}-`)) : []
+    const cohorts = ofYear.length ? ofYear : runs
     const chosenCohort = values.cohort ?? ''
     const role = a.endorser_role ?? endorserRoleFor(a.course_identifier)
     return reply.render(
