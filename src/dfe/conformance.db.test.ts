@@ -141,3 +141,33 @@ test('Prism really checks: a body outside the spec is refused with 422 and stays
   assert.match(request.last_error ?? '', /^DfE answered 422/)
   assert.ok(prism.violations().some((l) => l.includes('reason')))
 })
+
+test('applications: accept (funded place and schedule) and reject go to DfE’s application id', async () => {
+  const application = (n: number, schedule: string | null) =>
+    services.db
+      .insertInto('applications')
+      .values({
+        lead_provider_id: world.leadProviderId,
+        source: 'dfe',
+        dfe_application_id: `0d2a8b1e-5b7c-4e8f-9a1b-00000000000${n}`,
+        trn: `300000${n}`,
+        full_name: `Applicant ${n}`,
+        email: `applicant${n}@school.test`,
+        course_identifier: 'npq-senior-leadership',
+        cohort: '2025',
+        eligible_for_funding: true,
+        schedule_identifier: schedule,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  const accepted = await application(1, 'npq-leadership-autumn')
+  const acceptRequest = await sendAndExpectSent(await queue('accept-application', accepted.id))
+  assert.equal(acceptRequest.path, '/npq-applications/0d2a8b1e-5b7c-4e8f-9a1b-000000000001/accept')
+  assert.deepEqual((acceptRequest.body as { data: { attributes: unknown } }).data.attributes, {
+    funded_place: true,
+    schedule_identifier: 'npq-leadership-autumn',
+  })
+  const rejected = await application(2, null)
+  const rejectRequest = await sendAndExpectSent(await queue('reject-application', rejected.id))
+  assert.equal(rejectRequest.path, '/npq-applications/0d2a8b1e-5b7c-4e8f-9a1b-000000000002/reject')
+})
