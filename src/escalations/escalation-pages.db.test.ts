@@ -186,6 +186,10 @@ test('EDT: the partner proposes removal after a contact attempt; the lead provid
     (await lee.post(`${url}/support`, { support_notes: 'Offered a deferral to the spring cohort' }, { csrfFrom: url })).statusCode,
     303,
   )
+  // Support includes a deferral: the case links to the partner's deferral request for this enrolment.
+  const deferLink = /href="(\/delivery-partner\/lifecycle\/enrolments\/[0-9a-f-]+\/defer)"/.exec((await lee.get(url)).body)?.[1]
+  assert.ok(deferLink, 'the case page links to a deferral request')
+  assert.equal((await lee.get(deferLink)).statusCode, 200)
 
   const proposed = await lee.post(`${url}/removal`, { removal_reason: 'Five unanswered calls and emails since March' }, { csrfFrom: url })
   assert.equal(proposed.statusCode, 303)
