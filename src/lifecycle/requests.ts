@@ -125,44 +125,25 @@ export async function enrolmentTimeline(db: Db | Trx, enrolmentId: string): Prom
     db.selectFrom('withdrawal_requests').selectAll().where('enrolment_id', '=', enrolmentId).execute(),
   ])
   const entries: TimelineEntry[] = []
-  const at = (d: Date | string) => new Date(d)
-  const day = (d: Date | string) => londonDateOf(new Date(d))
+  /** Something that happened at a moment, shown on its London date. */
+  const happened = (moment: Date | string, text: string, details: string | null) =>
+    entries.push({ at: new Date(moment), on: londonDateOf(new Date(moment)), text, details })
   for (const r of deferrals) {
-    entries.push({
-      at: at(r.requested_at),
-      on: day(r.requested_at),
-      text: `Deferral requested from ${formatDate(dateText(r.starts_on))}, planned return ${formatDate(dateText(r.planned_return_on))}`,
-      details: `${deferralReasonLabels[r.reason]}: ${r.details}`,
-    })
-    if (r.conversation_recorded_at)
-      entries.push({
-        at: at(r.conversation_recorded_at),
-        on: day(r.conversation_recorded_at),
-        text: 'Delivery partner’s conversation recorded',
-        details: r.conversation_notes,
-      })
-    if (r.decided_at)
-      entries.push({
-        at: at(r.decided_at),
-        on: day(r.decided_at),
-        text: r.status === 'approved' ? 'Deferral approved' : 'Deferral declined',
-        details: r.decision_reason,
-      })
+    happened(
+      r.requested_at,
+      `Deferral requested from ${formatDate(dateText(r.starts_on))}, planned return ${formatDate(dateText(r.planned_return_on))}`,
+      `${deferralReasonLabels[r.reason]}: ${r.details}`,
+    )
+    if (r.conversation_recorded_at) happened(r.conversation_recorded_at, 'Delivery partner’s conversation recorded', r.conversation_notes)
+    if (r.decided_at) happened(r.decided_at, r.status === 'approved' ? 'Deferral approved' : 'Deferral declined', r.decision_reason)
   }
   for (const r of withdrawals) {
-    entries.push({
-      at: at(r.requested_at),
-      on: day(r.requested_at),
-      text: `Withdrawal requested from ${formatDate(dateText(r.planned_on))}`,
-      details: [withdrawalReasonLabel(r.reason), r.details].filter(Boolean).join(': '),
-    })
-    if (r.decided_at)
-      entries.push({
-        at: at(r.decided_at),
-        on: day(r.decided_at),
-        text: r.status === 'confirmed' ? 'Withdrawal confirmed' : 'Withdrawal declined',
-        details: r.decision_reason,
-      })
+    happened(
+      r.requested_at,
+      `Withdrawal requested from ${formatDate(dateText(r.planned_on))}`,
+      [withdrawalReasonLabel(r.reason), r.details].filter(Boolean).join(': '),
+    )
+    if (r.decided_at) happened(r.decided_at, r.status === 'confirmed' ? 'Withdrawal confirmed' : 'Withdrawal declined', r.decision_reason)
   }
   // After the requests: a decision and the change it makes share a time, and the decision reads first.
   for (const t of transitions) {
@@ -170,7 +151,12 @@ export async function enrolmentTimeline(db: Db | Trx, enrolmentId: string): Prom
       t.from_status === t.to_status
         ? `Stays ${statusLabels[t.to_status].toLowerCase()}`
         : `${t.from_status ? `${statusLabels[t.from_status]} → ` : ''}${statusLabels[t.to_status]}`
-    entries.push({ at: at(t.recorded_at), on: t.effective_on, text, details: [t.reason, t.details].filter(Boolean).join(': ') || null })
+    entries.push({
+      at: new Date(t.recorded_at),
+      on: t.effective_on,
+      text,
+      details: [t.reason, t.details].filter(Boolean).join(': ') || null,
+    })
   }
   return entries.sort((a, b) => a.at.getTime() - b.at.getTime())
 }
