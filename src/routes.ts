@@ -23,6 +23,7 @@ import { registerReportRoutes } from './reports/routes.ts'
 import type { Services } from './services.ts'
 import { createApp } from './web/app.ts'
 import { registerHealthRoutes } from './web/health.ts'
+import { registerSectionRoutes } from './web/sections-routes.ts'
 
 /** The whole web application: middleware, then every capability's pages and API operations. */
 export async function buildApp(services: Services): Promise<FastifyInstance> {
@@ -30,6 +31,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   registerHealthRoutes(app, services)
   registerAccountRoutes(app, services)
   registerHomeRoutes(app, services)
+  registerSectionRoutes(app)
   registerCalendarRoutes(app, services)
   registerOrganisationRoutes(app, services)
   registerApiTokenRoutes(app, services)

@@ -8,7 +8,7 @@ import { Agent } from '../test-support/agent.ts'
 import { demoPassword, startDemoApp } from '../test-support/demo-app.ts'
 import { systemPrincipal } from '../test-support/fixtures.ts'
 import type { TestServices } from '../test-support/services.ts'
-import { runFormDeadlines, storeDfeApplications, type ApplicationDeps } from './applications.ts'
+import { runFormDeadlines, sendNewApplicationForms, storeDfeApplications, type ApplicationDeps } from './applications.ts'
 import { addDays } from './deadlines.ts'
 
 // Applications end to end without a browser: a CSV upload, DfE's pull, the form and its deadlines,
@@ -189,6 +189,8 @@ test('the endorsement link: the form names the endorser, who endorses once; a us
   assert.equal(after.endorsed_by_name, 'Frank Ford')
   assert.equal(after.endorsed_by_email, 'frank@school.example')
   assert.ok(after.endorsed_at)
+  // Returned and endorsed: nothing stands in the way of accepting.
+  assert.doesNotMatch((await agent.get(`/lead-provider/applications/${eve!.id}`)).body, /Not ready to accept/)
 
   const twice = await school.post(`/endorse/${endorseToken}`, { name: 'Someone Else' }, { csrfFrom: '/sign-in' })
   assert.equal(twice.statusCode, 410)
@@ -237,12 +239,29 @@ test('accepting: a partner and cohort are required; it enrols the person, reject
   assert.equal((await applicationOf('7400001'))[0]!.status, 'applied')
 
   const partner = await services.db.selectFrom('organisations').select('id').where('code', '=', 'north-star-tsh').executeTakeFirstOrThrow()
-  const accepted = await agent.post(
+  // No form returned and no endorsement: refused unless the admin says why they accept all the same.
+  assert.match(view.body, /Not ready to accept: The applicant has not returned the application form/)
+  const unready = await agent.post(
     `${page}/accept`,
     { deliveryPartner: partner.id, cohort: '2024-autumn', schedule: '' },
     { csrfFrom: page },
   )
+  assert.equal(unready.statusCode, 400)
+  assert.match(unready.body, /The applicant has not returned the application form. To accept all the same, give your reason/)
+  assert.equal((await applicationOf('7400001'))[0]!.status, 'applied')
+  const accepted = await agent.post(
+    `${page}/accept`,
+    { deliveryPartner: partner.id, cohort: '2024-autumn', schedule: '', override: 'Form and endorsement received on paper' },
+    { csrfFrom: page },
+  )
   assert.equal(accepted.statusCode, 303)
+  const audit = await services.db
+    .selectFrom('audit_events')
+    .select('after')
+    .where('action', '=', 'application.accepted')
+    .where('entity_id', '=', first!.id)
+    .executeTakeFirstOrThrow()
+  assert.equal((audit.after as { override_reason: string }).override_reason, 'Form and endorsement received on paper')
   const a = (await services.db.selectFrom('applications').selectAll().where('id', '=', first!.id).executeTakeFirstOrThrow())!
   assert.equal(a.status, 'accepted')
   assert.equal(a.schedule_identifier, 'npq-leadership-autumn')
@@ -274,7 +293,12 @@ test('accepting: a partner and cohort are required; it enrols the person, reject
   )
   assert.equal(statuses.find((s) => s.id === other!.id)!.status, 'applied')
 
-  const requests = await services.db.selectFrom('dfe_requests').selectAll().where('subject_id', '=', first!.id).execute()
+  const requests = await services.db
+    .selectFrom('dfe_requests')
+    .selectAll()
+    .where('subject_id', '=', first!.id)
+    .where('kind', '=', 'accept-application')
+    .execute()
   assert.equal(requests.length, 1)
   assert.equal(requests[0]!.kind, 'accept-application')
   assert.equal(requests[0]!.path, '/npq-applications/11111111-2222-4333-8444-555555555555/accept')
@@ -282,6 +306,32 @@ test('accepting: a partner and cohort are required; it enrols the person, reject
     data: { type: 'npq-application-accept', attributes: { funded_place: false, schedule_identifier: 'npq-leadership-autumn' } },
   })
   assert.equal(requests[0]!.participant_id, participant.id)
+
+  assert.equal(a.funded_place, false, 'DfE did not say eligible for funding')
+
+  // The funded place: true only where DfE says eligible; a change is queued for DfE.
+  const notEligible = await agent.post(`${page}/funded-place`, { funded_place: 'yes' }, { csrfFrom: page })
+  assert.equal(notEligible.statusCode, 400)
+  assert.match(notEligible.body, /DfE says this applicant is not eligible for funding/)
+  await services.db.updateTable('applications').set({ eligible_for_funding: true }).where('id', '=', first!.id).execute()
+  const funded = await agent.post(`${page}/funded-place`, { funded_place: 'yes' }, { csrfFrom: page })
+  assert.equal(funded.statusCode, 303)
+  const fundedRow = await services.db
+    .selectFrom('applications')
+    .select('funded_place')
+    .where('id', '=', first!.id)
+    .executeTakeFirstOrThrow()
+  assert.equal(fundedRow.funded_place, true)
+  const change = await services.db
+    .selectFrom('dfe_requests')
+    .selectAll()
+    .where('subject_id', '=', first!.id)
+    .where('kind', '=', 'change-funded-place')
+    .executeTakeFirstOrThrow()
+  assert.equal(change.path, '/npq-applications/11111111-2222-4333-8444-555555555555/change-funded-place')
+  assert.deepEqual(change.body, { data: { type: 'npq-application-change-funded-place', attributes: { funded_place: true } } })
+  const again = await agent.post(`${page}/funded-place`, { funded_place: 'yes' }, { csrfFrom: page })
+  assert.match(again.body, /The place is already funded by DfE/)
 
   // Accepted, or rejected: no second decision.
   const twice = await agent.post(`${page}/accept`, { deliveryPartner: partner.id, cohort: '2024-autumn' }, { csrfFrom: page })
@@ -320,4 +370,34 @@ test('rejecting: a reason is required; the rejection is queued for DfE; a reject
       .executeTakeFirst(),
     undefined,
   )
+})
+
+test('new applications get the form without anyone asking, once; a course rule not met blocks acceptance', async () => {
+  await importCsv(`${header}\nedt,7600001,Kit Kane,kit@nursery.example,npq-early-years-leadership,,2024,,,,\n`)
+  const [kit] = await applicationOf('7600001', 'npq-early-years-leadership')
+  const deps = { email: services.email, config: services.config, catalogue: services.catalogue }
+  assert.ok((await sendNewApplicationForms(services.db, deps)) >= 1)
+  const sent = (await applicationOf('7600001', 'npq-early-years-leadership'))[0]!
+  assert.ok(sent.form_sent_on)
+  assert.match((await lastEmailTo('kit@nursery.example'))!.subject, /Your application for the NPQ for Early Years Leadership/)
+  assert.equal(await sendNewApplicationForms(services.db, deps), 0, 'sent once only')
+
+  // The form says Level 2: NPQEYL needs Level 3, so accepting is refused without a reason.
+  const token = linkIn((await lastEmailTo('kit@nursery.example'))!.body, '/application-form')
+  await new Agent(app).post(`/application-form/${token}`, {
+    endorser_name: 'Lou Lee',
+    endorser_email: 'lou@nursery.example',
+    ey_qualification_level: '2',
+  })
+  const page = `/lead-provider/applications/${kit!.id}`
+  const agent = await admin()
+  const view = await agent.get(page)
+  assert.match(view.body, /NPQEYL needs Level 3 or above/)
+  const partner = await services.db.selectFrom('organisations').select('id').where('code', '=', 'north-star-tsh').executeTakeFirstOrThrow()
+  const cohort = services.catalogue.cohortsFor('edt', 'npq-early-years-leadership')[0]!
+  const refused = await agent.post(`${page}/accept`, { deliveryPartner: partner.id, cohort }, { csrfFrom: page })
+  assert.equal(refused.statusCode, 400)
+  assert.match(refused.body, /has not endorsed the application/)
+  assert.match(refused.body, /NPQEYL needs Level 3 or above/)
+  assert.equal((await applicationOf('7600001', 'npq-early-years-leadership'))[0]!.status, 'applied')
 })

@@ -35,6 +35,7 @@ export const autoRejectReason = 'Another application for this course and cohort 
 const applicant: Principal = { kind: 'system', name: 'application-form' }
 const endorser: Principal = { kind: 'system', name: 'endorsement-link' }
 const deadlineJob: Principal = { kind: 'system', name: 'application-deadlines' }
+const formSender: Principal = { kind: 'system', name: 'application-forms' }
 
 export const statusLabels = { applied: 'Applied', accepted: 'Accepted', rejected: 'Rejected', expired: 'Expired' } as const
 
@@ -54,6 +55,30 @@ export function eligibilityOf(a: Application, today: string): EligibilityCheck[]
     },
     today,
   )
+}
+
+/**
+ * What stands in the way of accepting (issue 7): the form returned, the endorsement given and the
+ * course's own entry rules met (NPQEYL Level 3, EHCO early headship). Failing the DfE funding check
+ * does not: the place is accepted without DfE funding (funded_place false). An admin may accept
+ * despite these, giving a reason (checked outside the platform, say), which is kept in the audit.
+ */
+export function acceptanceProblems(a: Application, today: string): string[] {
+  const problems: string[] = []
+  if (!a.form_returned_at) problems.push('The applicant has not returned the application form')
+  else if (!a.endorsed_at)
+    problems.push(
+      `The ${endorserLabels[a.endorser_role ?? endorserRoleFor(a.course_identifier)].toLowerCase()} has not endorsed the application`,
+    )
+  for (const check of eligibilityOf(a, today))
+    if ((check.rule === 'ey-level-3' || check.rule === 'ehco-early-headship') && check.outcome !== 'met')
+      problems.push(`${check.label}: ${check.detail}`)
+  return problems
+}
+
+/** The place DfE funds: only where DfE says the applicant is eligible and the funding check is not failed. */
+export function fundedPlaceOf(a: Application, today: string): boolean {
+  return a.eligible_for_funding && eligibilityOf(a, today).find((c) => c.rule === 'dfe-funding')?.outcome !== 'not-met'
 }
 
 /** DfE's schedules a course may be accepted onto (spec: schedule_identifier). */
@@ -464,10 +489,17 @@ export async function acceptApplication(
   by: Principal & { kind: 'user' },
   id: string,
   lead: { id: string; code: string },
-  choice: { deliveryPartnerId?: string; cohort?: string; scheduleIdentifier?: string },
+  choice: { deliveryPartnerId?: string; cohort?: string; scheduleIdentifier?: string; overrideReason?: string },
 ): Promise<{ enrolmentId: string; participantId: string; autoRejected: number }> {
   const a = await lockApplication(trx, id, lead.id)
   if (a.status !== 'applied') throw refusedDecision(a, 'accept')
+  const today = londonDateOf(new Date())
+  const blockers = acceptanceProblems(a, today)
+  const overrideReason = choice.overrideReason?.trim() ?? ''
+  if (blockers.length && !overrideReason) {
+    const message = `${blockers.join('. ')}. To accept all the same, give your reason`
+    throw new AppError('validation-failed', message, [{ field: 'override', message }])
+  }
   const problems = []
   if (!choice.deliveryPartnerId) problems.push({ field: 'deliveryPartner', message: 'Select a delivery partner' })
   if (!choice.cohort) problems.push({ field: 'cohort', message: 'Select a cohort' })
@@ -533,7 +565,6 @@ export async function acceptApplication(
     })
     .returning('id')
     .executeTakeFirstOrThrow()
-  const today = londonDateOf(new Date())
   // The enrolment's first transition (from nothing), in the timeline like every later one.
   await trx
     .insertInto('enrolment_transitions')
@@ -564,6 +595,7 @@ export async function acceptApplication(
       schedule_identifier: schedule,
       enrolment_id: enrolment.id,
       participant_id: participantId,
+      funded_place: fundedPlaceOf(a, today),
       updated_at: new Date(),
     })
     .where('id', '=', a.id)
@@ -578,6 +610,8 @@ export async function acceptApplication(
       cohort: choice.cohort,
       schedule_identifier: schedule,
       enrolment_id: enrolment.id,
+      funded_place: fundedPlaceOf(a, today),
+      ...(blockers.length ? { accepted_despite: blockers, override_reason: overrideReason } : {}),
     },
   })
 
@@ -652,6 +686,63 @@ export async function rejectApplication(
     await queueDfeRequest(trx, { leadProviderId, kind: 'reject-application', subjectId: a.id, queuedBy: by, jobs: deps.jobs })
 }
 
+/**
+ * Changes whether DfE funds an accepted place (DfE's change-funded-place): true only where DfE says
+ * the applicant is eligible for funding, as DfE enforces.
+ */
+export async function changeFundedPlace(
+  trx: Trx,
+  deps: ApplicationDeps,
+  by: Principal & { kind: 'user' },
+  id: string,
+  leadProviderId: string,
+  fundedPlace: boolean | null,
+): Promise<void> {
+  const a = await lockApplication(trx, id, leadProviderId)
+  const refuse = (message: string) => new AppError('validation-failed', message, [{ field: 'funded_place', message }])
+  if (a.status !== 'accepted') throw refuse('Only an accepted application has a place to fund')
+  if (fundedPlace === null) throw refuse('Select whether DfE funds this place')
+  if (fundedPlace === a.funded_place) throw refuse(`The place is already ${fundedPlace ? '' : 'not '}funded by DfE`)
+  if (fundedPlace && !a.eligible_for_funding)
+    throw refuse('DfE says this applicant is not eligible for funding: the place cannot be funded')
+  await trx.updateTable('applications').set({ funded_place: fundedPlace, updated_at: new Date() }).where('id', '=', a.id).execute()
+  await recordAudit(trx, {
+    by,
+    action: 'application.funded-place-changed',
+    entityType: 'application',
+    entityId: a.id,
+    before: { funded_place: a.funded_place },
+    after: { funded_place: fundedPlace },
+  })
+  if (a.dfe_application_id)
+    await queueDfeRequest(trx, { leadProviderId, kind: 'change-funded-place', subjectId: a.id, queuedBy: by, jobs: deps.jobs })
+}
+
+/**
+ * Sends the application form to every new application that has not had it (the lead provider sends
+ * it on arrival, seed 001): run every few minutes, so applications from DfE's pull or a file get it
+ * without anyone pressing a button. Returns how many were sent.
+ */
+export async function sendNewApplicationForms(db: Db, deps: ApplicationDeps): Promise<number> {
+  const waiting = await db
+    .selectFrom('applications')
+    .select(['id', 'lead_provider_id'])
+    .where('status', '=', 'applied')
+    .where('form_sent_on', 'is', null)
+    .where('form_returned_at', 'is', null)
+    .orderBy('received_at')
+    .execute()
+  let sent = 0
+  for (const w of waiting)
+    await db.transaction().execute(async (trx) => {
+      const a = await lockApplication(trx, w.id)
+      if (a.status !== 'applied' || a.form_sent_on !== null) return
+      await sendApplicationForm(trx, deps, formSender, a.id, w.lead_provider_id)
+      sent++
+    })
+  return sent
+}
+
 export function applicationJobDefinitions(deps: ApplicationDeps & { db: Db; logger: Logger }): JobDefinition[] {
   return [
     defineJob({
@@ -663,6 +754,17 @@ export function applicationJobDefinitions(deps: ApplicationDeps & { db: Db; logg
       handler: async () => {
         const counts = await runFormDeadlines(deps.db, deps)
         deps.logger.info(counts, 'application form deadlines')
+      },
+    }),
+    defineJob({
+      name: 'application-forms',
+      schema: z.object({}),
+      retryLimit: 2,
+      retryDelay: 60,
+      schedule: '*/10 * * * *',
+      handler: async () => {
+        const sent = await sendNewApplicationForms(deps.db, deps)
+        if (sent) deps.logger.info({ sent }, 'application forms sent')
       },
     }),
   ]

@@ -7,8 +7,11 @@ import { administeredLeadProviders } from '../organisations/administered.ts'
 import type { Services } from '../services.ts'
 import { formErrors, type FormErrors } from '../web/forms.ts'
 import {
+  acceptanceProblems,
   acceptApplication,
+  changeFundedPlace,
   eligibilityOf,
+  fundedPlaceOf,
   extendForm,
   findEndorsementLink,
   findFormLink,
@@ -172,6 +175,8 @@ export function registerApplicationRoutes(app: FastifyInstance, services: Servic
         canSendForm: a.status === 'applied' && !a.form_returned_at,
         canExtend: (a.status === 'applied' || a.status === 'expired') && a.form_sent_on !== null && !a.form_returned_at,
         canDecide: a.status === 'applied',
+        acceptProblems: a.status === 'applied' ? acceptanceProblems(a, today) : [],
+        fundedPlace: fundedPlaceOf(a, today),
         canReject: a.status === 'applied' || a.status === 'expired',
         partnerItems: [
           { value: '', text: 'Select a delivery partner' },
@@ -221,9 +226,15 @@ export function registerApplicationRoutes(app: FastifyInstance, services: Servic
         deliveryPartnerId: uuid.test(body.deliveryPartner ?? '') ? body.deliveryPartner : undefined,
         cohort: body.cohort || undefined,
         scheduleIdentifier: body.schedule || undefined,
+        overrideReason: body.override,
       }),
     )
     return 'accepted'
+  })
+  action('funded-place', 'funded_place', async ({ principal, a, lead }, body) => {
+    const choice = body.funded_place === 'yes' ? true : body.funded_place === 'no' ? false : null
+    await db.transaction().execute((trx) => changeFundedPlace(trx, deps, principal, a.id, lead.id, choice))
+    return 'funded-place'
   })
   action('reject', 'reason', async ({ principal, a, lead }, body) => {
     await db.transaction().execute((trx) => rejectApplication(trx, deps, principal, a.id, lead.id, body.reason ?? ''))

@@ -15,6 +15,7 @@ import * as videoProgressIndex from './migrations/0012_video_progress_index.ts'
 import * as enrolmentLifecycle from './migrations/0013_enrolment_lifecycle.ts'
 import * as applications from './migrations/0014_applications.ts'
 import * as onboarding from './migrations/0015_onboarding.ts'
+import * as returnsAndReinstatements from './migrations/0016_returns_and_reinstatements.ts'
 
 // Versioned migrations, in order. A new migration is a new file here; an applied one is never edited.
 export const migrations: Record<string, Migration> = {
@@ -33,6 +34,7 @@ export const migrations: Record<string, Migration> = {
   '0013_enrolment_lifecycle': enrolmentLifecycle,
   '0014_applications': applications,
   '0015_onboarding': onboarding,
+  '0016_returns_and_reinstatements': returnsAndReinstatements,
 }
 
 export async function migrateToLatest(db: Db): Promise<MigrationResult[]> {

@@ -393,6 +393,11 @@ export interface DeferralsTable {
   planned_return_on: string | null
   recorded_by: string | null
   recorded_at: Timestamp
+  /** The participant confirmed they are returning (0016): the enrolment resumes on the planned return date. */
+  return_confirmed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  return_confirmed_by: ColumnType<string | null, string | null | undefined, string | null>
+  /** The day the enrolment became active again; null while deferred (or for rows imported without one). */
+  resumed_on: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 export interface WithdrawalsTable {
@@ -404,6 +409,10 @@ export interface WithdrawalsTable {
   withdrawn_on: string
   recorded_by: string | null
   recorded_at: Timestamp
+  /** A withdrawal reversed by a lead-provider admin (0016): kept as evidence, no longer in force from this day. */
+  reinstated_on: ColumnType<string | null, string | null | undefined, string | null>
+  reinstated_by: ColumnType<string | null, string | null | undefined, string | null>
+  reinstated_reason: ColumnType<string | null, string | null | undefined, string | null>
 }
 
 export interface AssessmentAttemptsTable {
@@ -497,6 +506,7 @@ export const dfeRequestKinds = [
   'pull-statements',
   'accept-application',
   'reject-application',
+  'change-funded-place',
 ] as const
 export type DfeRequestKind = (typeof dfeRequestKinds)[number]
 export type DfeRequestStatus = 'queued' | 'sent' | 'cancelled'
@@ -728,6 +738,8 @@ export interface ApplicationsTable {
   employment_role: string | null
   funding_choice: string | null
   eligible_for_funding: ColumnType<boolean, boolean | undefined>
+  /** The place DfE funds (0016): set on acceptance, changed with DfE's change-funded-place; null before. */
+  funded_place: ColumnType<boolean | null, boolean | null | undefined, boolean | null>
   ineligible_for_funding_reason: string | null
   headteacher_status: string | null
   establishment: Establishment | null

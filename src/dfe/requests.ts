@@ -101,21 +101,32 @@ export async function planDfeRequest(
       return planForEnrolment(trx, leadProviderId, kind, required(kind, subjectId))
     case 'accept-application':
     case 'reject-application':
+    case 'change-funded-place':
       return planForApplication(trx, leadProviderId, kind, required(kind, subjectId))
   }
 }
 
-/** Accept (with the schedule and funded place) or reject one of DfE's applications; reject has no body in the spec. */
+/**
+ * Accept (with the schedule and funded place) or reject one of DfE's applications, or change the
+ * funded place of an accepted one; reject has no body in the spec.
+ */
 async function planForApplication(
   trx: Trx,
   leadProviderId: string,
-  kind: 'accept-application' | 'reject-application',
+  kind: 'accept-application' | 'reject-application' | 'change-funded-place',
   applicationId: string,
 ): Promise<DfeRequestPlan> {
   const a = await trx
     .selectFrom('applications as a')
     .leftJoin('participants as p', 'p.id', 'a.participant_id')
-    .select(['a.lead_provider_id', 'a.dfe_application_id', 'a.schedule_identifier', 'a.eligible_for_funding', 'p.id as participant_id'])
+    .select([
+      'a.lead_provider_id',
+      'a.dfe_application_id',
+      'a.schedule_identifier',
+      'a.eligible_for_funding',
+      'a.funded_place',
+      'p.id as participant_id',
+    ])
     .where('a.id', '=', applicationId)
     .executeTakeFirst()
   if (!a) throw new DfeRequestError(`No application ${applicationId}`)
@@ -123,7 +134,15 @@ async function planForApplication(
   if (!a.dfe_application_id) throw new DfeRequestError('DfE does not know this application (it came from a file without its DfE id)')
   if (kind === 'reject-application')
     return { method: 'POST', path: `/npq-applications/${a.dfe_application_id}/reject`, body: null, participantId: a.participant_id }
-  const attributes: Record<string, unknown> = { funded_place: a.eligible_for_funding }
+  const fundedPlace = a.funded_place ?? a.eligible_for_funding
+  if (kind === 'change-funded-place')
+    return {
+      method: 'PUT',
+      path: `/npq-applications/${a.dfe_application_id}/change-funded-place`,
+      body: { data: { type: 'npq-application-change-funded-place', attributes: { funded_place: fundedPlace } } },
+      participantId: a.participant_id,
+    }
+  const attributes: Record<string, unknown> = { funded_place: fundedPlace }
   if (a.schedule_identifier) attributes.schedule_identifier = a.schedule_identifier
   return {
     method: 'POST',

@@ -21,6 +21,7 @@ export const kindLabels: Record<DfeRequestKind, string> = {
   'void-declaration': 'Void declaration',
   'defer-participant': 'Defer participant',
   'resume-participant': 'Resume participant',
+  'change-funded-place': 'Change funded place',
   'withdraw-participant': 'Withdraw participant',
   'post-outcome': 'Submit outcome',
   'pull-applications': 'Get applications',

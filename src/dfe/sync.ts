@@ -229,6 +229,7 @@ export class DfeSync {
       case 'post-outcome':
       case 'accept-application':
       case 'reject-application':
+      case 'change-funded-place':
         await this.expect2xx(request.method, request.path, request.body, calls)
         return async () => {}
     }

@@ -11,7 +11,7 @@ import { resolveSession } from '../accounts/sessions.ts'
 import type { Principal } from '../policy/principal.ts'
 import type { Services } from '../services.ts'
 import { registerErrorHandling } from './errors.ts'
-import { navigationFor } from './navigation.ts'
+import { navigationFor, subNavigationFor } from './navigation.ts'
 import { createViews } from './views.ts'
 
 // Middleware in one readable order (as HMPPS does): request ids and logging → security headers with
@@ -134,6 +134,7 @@ export async function createApp(services: Services): Promise<FastifyInstance> {
       csrfToken: this.generateCsrf(),
       principal: req.principal,
       navigation: navigationFor(req.principal, req.url),
+      subNavigation: subNavigationFor(req.principal, req.url),
       currentUrl: req.url,
       isDevelopment: !config.isProduction,
     })

@@ -1,59 +1,180 @@
 import type { Principal } from '../policy/principal.ts'
 import { roleLabels, roleSlug, type Role } from '../policy/roles.ts'
 
-type NavItem = { href: string; text: string; active?: boolean }
+export type NavItem = { href: string; text: string; active?: boolean }
 
-/** The sections each role works in (later capabilities add theirs here). */
-const sections: Record<Role, { path: string; text: string }[]> = {
+/** One page in a role's area: its path under the role's home, and what it is for (shown on a group's landing page). */
+export type SectionPage = {
+  path: string
+  text: string
+  description: string
+  /** Further paths that belong to this page (pages it links to that are not in the navigation themselves). */
+  also?: string[]
+}
+/** A group of pages: one item in the top navigation, with its own landing page listing the pages. */
+export type SectionGroup = { path: string; text: string; description: string; pages: SectionPage[] }
+type Section = SectionPage | SectionGroup
+
+const isGroup = (section: Section): section is SectionGroup => 'pages' in section
+
+/**
+ * The sections each role works in (later capabilities add theirs here). A role's top navigation has
+ * at most 6 items including Home: related pages are grouped, and a group has a landing page at its path.
+ */
+export const sections: Record<Role, Section[]> = {
   participant: [
-    { path: '/events', text: 'Events' },
-    { path: '/enrolments', text: 'Your courses' },
+    { path: '/events', text: 'Events', description: 'Events you are booked on or can book.' },
+    { path: '/enrolments', text: 'Your courses', description: 'Your courses, and deferring or withdrawing from them.' },
   ],
   'line-manager': [],
-  facilitator: [{ path: '/events', text: 'Events' }],
+  facilitator: [{ path: '/events', text: 'Events', description: 'Your events and their registers.' }],
   'delivery-partner-lead': [
-    { path: '/events', text: 'Events' },
-    { path: '/reports', text: 'Reports' },
-    { path: '/money', text: 'Money' },
-    { path: '/escalations', text: 'Escalations' },
-    { path: '/lifecycle', text: 'Deferrals and withdrawals' },
-    { path: '/users', text: 'Team' },
+    { path: '/events', text: 'Events', description: 'Schedule and manage your events.' },
+    { path: '/reports', text: 'Reports', description: 'How your participants are progressing.' },
+    { path: '/money', text: 'Money', description: 'What you can invoice your lead provider, and what has been paid.' },
+    {
+      path: '/participants',
+      text: 'Participants',
+      description: 'Participants who need your attention: escalations, deferrals and withdrawals.',
+      pages: [
+        {
+          path: '/escalations',
+          text: 'Escalations',
+          description: 'Participants who did not meet an output by its review date, and how you are supporting them.',
+          also: ['/partnership-pack'],
+        },
+        {
+          path: '/lifecycle',
+          text: 'Deferrals and withdrawals',
+          description: 'Record conversations about deferring or withdrawing, and ask on a participant’s behalf.',
+        },
+      ],
+    },
+    { path: '/users', text: 'Team', description: 'The people in your organisation who use the platform.' },
   ],
   'lead-provider-admin': [
-    { path: '/applications', text: 'Applications' },
-    { path: '/events', text: 'Events' },
-    { path: '/reports', text: 'Reports' },
-    { path: '/onboarding', text: 'Onboarding' },
-    { path: '/declarations', text: 'Declarations' },
-    { path: '/money', text: 'Money' },
-    { path: '/escalations', text: 'Escalations' },
-    { path: '/lifecycle', text: 'Deferrals and withdrawals' },
-    { path: '/imports', text: 'Imports' },
-    { path: '/dfe-sync', text: 'DfE sync' },
-    { path: '/catalogue', text: 'Catalogue' },
-    { path: '/users', text: 'Users' },
-    { path: '/api-tokens', text: 'API tokens' },
+    {
+      path: '/participants',
+      text: 'Participants',
+      description: 'Participants from application to their course: applications, onboarding, deferrals, withdrawals and escalations.',
+      pages: [
+        { path: '/applications', text: 'Applications', description: 'Applications from DfE or your uploads: review and decide them.' },
+        {
+          path: '/onboarding',
+          text: 'Onboarding',
+          description: 'Accepted places not yet active: school agreements to sign and participant accounts to create.',
+        },
+        {
+          path: '/lifecycle',
+          text: 'Deferrals and withdrawals',
+          description: 'Requests to defer or withdraw from a course, for you to approve or decline.',
+        },
+        {
+          path: '/escalations',
+          text: 'Escalations',
+          description: 'Participants who did not meet an output by its review date, and what is being done about it.',
+          also: ['/partnership-pack'],
+        },
+      ],
+    },
+    {
+      path: '/delivery',
+      text: 'Delivery',
+      description: 'Running the programme: events, reports on progress, and uploads of delivery data.',
+      pages: [
+        { path: '/events', text: 'Events', description: 'Schedule and manage central events and see who is booked.' },
+        { path: '/reports', text: 'Reports', description: 'Progress, attendance and outputs across your delivery partners.' },
+        {
+          path: '/imports',
+          text: 'Imports',
+          description: 'Upload CSV files of delivery partners, participants, events, registers, learning activity or meeting logs.',
+        },
+      ],
+    },
+    {
+      path: '/finance',
+      text: 'Finance',
+      description: 'Declaring outputs, what delivery partners can invoice, and what is sent to DfE.',
+      pages: [
+        { path: '/declarations', text: 'Declarations', description: 'Declare eligible outputs and see the declarations already made.' },
+        {
+          path: '/money',
+          text: 'Money',
+          description:
+            'What each delivery partner can invoice now and over the next 12 months, what has been paid, and prices per teacher.',
+        },
+        {
+          path: '/dfe-sync',
+          text: 'DfE sync',
+          description: 'Declarations, deferrals, withdrawals and outcomes sent to DfE, and any still waiting.',
+        },
+      ],
+    },
+    {
+      path: '/settings',
+      text: 'Settings',
+      description: 'Your programme catalogue, the people who use the platform, and access for your own systems.',
+      pages: [
+        { path: '/catalogue', text: 'Catalogue', description: 'Your programme designs course by course, with cohorts and schedules.' },
+        { path: '/users', text: 'Users', description: 'The people in your organisation who use the platform, and inviting someone.' },
+        { path: '/api-tokens', text: 'API tokens', description: 'Tokens that let your own systems use the platform’s API.' },
+      ],
+    },
   ],
   assessor: [],
   moderator: [],
   'school-contact': [],
 }
 
+/** Whether a path is the page at `href` or below it (`/x/events` covers `/x/events/1`, not `/x/events-old`). */
+const within = (path: string, href: string) => path === href || path.startsWith(`${href}/`)
+const pathOf = (url: string) => url.split(/[?#]/)[0]!
+const pageActive = (path: string, base: string, page: SectionPage) => [page.path, ...(page.also ?? [])].some((p) => within(path, base + p))
+const groupActive = (path: string, base: string, group: SectionGroup) =>
+  within(path, base + group.path) || group.pages.some((page) => pageActive(path, base, page))
+
+function heldRoles(principal: Principal | null): Role[] {
+  if (!principal || principal.kind !== 'user') return []
+  return [...new Set(principal.roles.map((r) => r.role))]
+}
+
 /** Service navigation for the roles a person holds; several roles each get their own home link. */
 export function navigationFor(principal: Principal | null, url: string): NavItem[] {
-  if (!principal || principal.kind !== 'user') return []
-  const held = [...new Set(principal.roles.map((r) => r.role))]
-  const currentPath = url.split('?')[0]!
+  const held = heldRoles(principal)
+  const currentPath = pathOf(url)
   const items: NavItem[] = []
   for (const role of held) {
     const base = `/${roleSlug[role]}`
     items.push({ href: base, text: held.length > 1 ? roleLabels[role] : 'Home', active: currentPath === base })
     for (const section of sections[role]) {
-      const href = base + section.path
-      items.push({ href, text: section.text, active: currentPath.startsWith(href) })
+      const active = isGroup(section) ? groupActive(currentPath, base, section) : pageActive(currentPath, base, section)
+      items.push({ href: base + section.path, text: section.text, active })
     }
   }
   return items
+}
+
+/** The secondary navigation on a page inside a group: the group's pages, or null outside any group (and on its landing page, which lists them). */
+export function subNavigationFor(principal: Principal | null, url: string): { label: string; items: NavItem[] } | null {
+  const currentPath = pathOf(url)
+  for (const role of heldRoles(principal)) {
+    const base = `/${roleSlug[role]}`
+    for (const group of sections[role].filter(isGroup)) {
+      if (currentPath === base + group.path || !groupActive(currentPath, base, group)) continue
+      return {
+        label: group.text,
+        items: group.pages.map((page) => ({ href: base + page.path, text: page.text, active: pageActive(currentPath, base, page) })),
+      }
+    }
+  }
+  return null
+}
+
+/** Every group of every role, with its landing page's path (for the landing pages' routes). */
+export function sectionGroups(): { role: Role; base: string; group: SectionGroup }[] {
+  return (Object.entries(sections) as [Role, Section[]][]).flatMap(([role, list]) =>
+    list.filter(isGroup).map((group) => ({ role, base: `/${roleSlug[role]}`, group })),
+  )
 }
 
 export function homePathOf(principal: Principal): string | null {
