@@ -142,7 +142,7 @@ test('Prism really checks: a body outside the spec is refused with 422 and stays
   assert.ok(prism.violations().some((l) => l.includes('reason')))
 })
 
-test('applications: accept (funded place and schedule) and reject go to DfE’s application id', async () => {
+test('applications: accept (funded place and schedule), change funded place and reject go to DfE’s application id', async () => {
   const application = (n: number, schedule: string | null) =>
     services.db
       .insertInto('applications')
@@ -167,6 +167,10 @@ test('applications: accept (funded place and schedule) and reject go to DfE’s 
     funded_place: true,
     schedule_identifier: 'npq-leadership-autumn',
   })
+  await services.db.updateTable('applications').set({ funded_place: false }).where('id', '=', accepted.id).execute()
+  const change = await sendAndExpectSent(await queue('change-funded-place', accepted.id))
+  assert.equal(change.path, '/npq-applications/0d2a8b1e-5b7c-4e8f-9a1b-000000000001/change-funded-place')
+  assert.deepEqual(change.body, { data: { type: 'npq-application-change-funded-place', attributes: { funded_place: false } } })
   const rejected = await application(2, null)
   const rejectRequest = await sendAndExpectSent(await queue('reject-application', rejected.id))
   assert.equal(rejectRequest.path, '/npq-applications/0d2a8b1e-5b7c-4e8f-9a1b-000000000002/reject')

@@ -5,6 +5,7 @@ import type { Trx } from '../db/database.ts'
 import type { DfeRequestKind } from '../db/schema.ts'
 import type { JobSender } from '../jobs/queue.ts'
 import { describePrincipal, type Principal } from '../policy/principal.ts'
+import { withdrawalInForce } from '../participants/in-force.ts'
 
 // Requests to DfE's Lead Provider API v3 (spec/dfe-npq-api/v3/swagger.yaml), queued by other modules
 // inside the transaction that makes them necessary, so a request exists exactly when the change does.
@@ -285,6 +286,7 @@ async function planForEnrolment(
       .select('reason')
       .where('participant_id', '=', e.participant_id)
       .where((eb) => eb.or([eb('enrolment_id', 'is', null), eb('enrolment_id', '=', enrolmentId)]))
+      .where(withdrawalInForce)
       .orderBy('enrolment_id', (ob) => ob.asc().nullsLast())
       .executeTakeFirst()
     if (!withdrawal) throw new DfeRequestError('No withdrawal recorded for this participant')

@@ -3,7 +3,7 @@ import { recordAudit } from '../audit/audit.ts'
 import { findCourse } from '../catalogue/courses.ts'
 import type { Db, Trx } from '../db/database.ts'
 import type { contactChannels, contactOutcomes, escalationActionKinds, escalationClosedReasons } from '../db/schema.ts'
-import { queueDfeRequest } from '../dfe/requests.ts'
+import { queueParticipantChange } from '../dfe/participant-changes.ts'
 import { AppError } from '../errors.ts'
 import { transitionEnrolment } from '../participants/lifecycle.ts'
 import type { Principal } from '../policy/principal.ts'
@@ -11,6 +11,7 @@ import type { Services } from '../services.ts'
 import type { EscalationStage } from '../outputs/escalation-stage.ts'
 import { outputLabels, stageLabels } from './queue.ts'
 import { awaitingSignOff, partiesToSignOff, removalSignOffOf, signOffComplete, type Party } from './policy.ts'
+import { withdrawalInForce } from '../participants/in-force.ts'
 
 // Escalation cases and everything done in them (DOMAIN.md "Escalation", seed 004): extended deadlines
 // agreed with a reason, contact attempts, support offered, and removal proposed and signed off as the
@@ -388,6 +389,7 @@ async function completeRemoval(
     .select(sql<string>`withdrawn_on::text`.as('on'))
     .where('participant_id', '=', c.participantId)
     .where((eb) => eb.or([eb('enrolment_id', 'is', null), eb('enrolment_id', '=', c.enrolmentId)]))
+    .where(withdrawalInForce)
     .executeTakeFirst()
   if (existing) {
     throw new AppError(
@@ -448,13 +450,7 @@ async function completeRemoval(
       after: { closed_reason: 'withdrawn' },
     })
   }
-  await queueDfeRequest(trx, {
-    leadProviderId: c.leadProviderId,
-    kind: 'withdraw-participant',
-    subjectId: c.enrolmentId,
-    queuedBy: by,
-    jobs: services.jobs,
-  })
+  await queueParticipantChange(trx, services, by, { id: c.enrolmentId, leadProviderId: c.leadProviderId }, 'withdraw-participant')
   if (c.deliveryPartnerId) {
     for (const lead of await usersWithRole(trx, 'delivery-partner-lead', c.deliveryPartnerId)) {
       await services.email.queue(trx, {

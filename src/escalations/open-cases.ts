@@ -9,6 +9,7 @@ import type { Principal } from '../policy/principal.ts'
 import type { Services } from '../services.ts'
 import { closedReasonLabels, formatDate, loadCases, usersWithRole, type CaseRow, type ClosedReason } from './cases.ts'
 import { stageLabels } from './queue.ts'
+import { withdrawalInForce, deferredOn } from '../participants/in-force.ts'
 
 // The daily escalation job (DOMAIN.md "Escalation", INTERFACES.md `escalations`): for every lead
 // provider and cohort, the escalations as of the day. Each one not yet open becomes a case (one per
@@ -176,14 +177,14 @@ async function whyNoLongerEscalated(trx: Trx, participantId: string, asOf: strin
     .select('id')
     .where('participant_id', '=', participantId)
     .where('withdrawn_on', '<=', asOf)
+    .where(withdrawalInForce)
     .executeTakeFirst()
   if (withdrawn) return 'withdrawn'
   const deferred = await trx
     .selectFrom('deferrals')
     .select('id')
     .where('participant_id', '=', participantId)
-    .where('deferred_on', '<=', asOf)
-    .where((eb) => eb.or([eb('planned_return_on', 'is', null), eb('planned_return_on', '>', asOf)]))
+    .where(deferredOn(asOf))
     .executeTakeFirst()
   return deferred ? 'deferred' : 'criteria-met'
 }

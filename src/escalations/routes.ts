@@ -33,6 +33,7 @@ import { halfTermById, halfTermOf, halfTermsBetween, nextHalfTerm } from './half
 import { outputStatusLabel, packXlsx, partnershipPack } from './pack.ts'
 import { awaitingSignOff, caseAccess, removalSignOffOf, type CaseAccess } from './policy.ts'
 import { sortByUrgency, stageHints, stageLabels, stageTagClasses } from './queue.ts'
+import { withdrawalInForce, deferredOn } from '../participants/in-force.ts'
 
 // The escalation queue and case pages, and the partnership meeting pack. Delivery-partner leads work
 // their own partner's cases (/delivery-partner/escalations); lead-provider admins see every partner's,
@@ -246,13 +247,13 @@ export function registerEscalationRoutes(app: FastifyInstance, services: Service
         .selectFrom('withdrawals')
         .select(['reason', 'withdrawn_on'])
         .where('participant_id', '=', c.participantId)
+        .where(withdrawalInForce)
         .executeTakeFirst()
       const deferral = await db
         .selectFrom('deferrals')
         .select(['deferred_on', 'planned_return_on'])
         .where('participant_id', '=', c.participantId)
-        .where('deferred_on', '<=', now)
-        .where((eb) => eb.or([eb('planned_return_on', 'is', null), eb('planned_return_on', '>', now)]))
+        .where(deferredOn(now))
         .executeTakeFirst()
       const participantStatus = withdrawal
         ? `Withdrawn from ${formatDate(String(withdrawal.withdrawn_on))} (${withdrawal.reason.replaceAll('-', ' ')})`

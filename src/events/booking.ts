@@ -8,6 +8,7 @@ import type { Principal } from '../policy/principal.ts'
 import { eventTitle, freePlaces, loadEvent, type EventDetails, type EventServices } from './events.ts'
 import { sendEventEmail } from './notifications.ts'
 import { formatMoment } from './times.ts'
+import { withdrawalInForce, deferredOn } from '../participants/in-force.ts'
 
 // Booking: a participant takes a place on an event open to them, or joins its waiting list when it is
 // full; cancelling before the cut-off frees the place for the first person waiting, who is emailed.
@@ -71,14 +72,14 @@ export async function enrolmentForEvent(trx: Trx, event: EventDetails, participa
     // A row without an enrolment (the CSV imports) applies to all the participant's enrolments.
     .where((eb) => eb.or([eb('enrolment_id', 'is', null), eb('enrolment_id', '=', enrolment.id)]))
     .where('withdrawn_on', '<=', today)
+    .where(withdrawalInForce)
     .executeTakeFirst()
   const deferred = await trx
     .selectFrom('deferrals')
     .select('id')
     .where('participant_id', '=', participantId)
     .where((eb) => eb.or([eb('enrolment_id', 'is', null), eb('enrolment_id', '=', enrolment.id)]))
-    .where('deferred_on', '<=', today)
-    .where((eb) => eb.or([eb('planned_return_on', 'is', null), eb('planned_return_on', '>', today)]))
+    .where(deferredOn(today))
     .executeTakeFirst()
   return { ...enrolment, status: withdrawn ? 'withdrawn' : deferred ? 'deferred' : enrolment.status }
 }

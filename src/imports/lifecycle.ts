@@ -8,6 +8,7 @@ import { calendarDate } from './fields.ts'
 import type { ImportContext, Importer } from './import-file.ts'
 import type { CsvRow } from './csv.ts'
 import { recordRow } from './record-row.ts'
+import { withdrawalInForce } from '../participants/in-force.ts'
 
 // `npq import deferrals` and `npq import withdrawals`: approved deferrals (deferred from `deferred_on`
 // until the day before `planned_return_on`) and withdrawals, with DfE's reasons. Output evaluation
@@ -52,6 +53,7 @@ export const deferralsImporter: Importer<typeof deferralRow> = {
         .selectFrom('withdrawals')
         .select('withdrawn_on')
         .where('participant_id', '=', value.participant_id)
+        .where(withdrawalInForce)
         .executeTakeFirst()
       if (withdrawal && withdrawal.withdrawn_on <= value.deferred_on)
         problem(csv, 'deferred_on', `the participant withdrew on ${withdrawal.withdrawn_on}: a deferral cannot start after that`)
@@ -159,6 +161,7 @@ export const withdrawalsImporter: Importer<typeof withdrawalRow> = {
         .where('participant_id', '=', value.participant_id)
         // The import's row is the person-wide one; a withdrawal from one course is the lifecycle pages'.
         .where('enrolment_id', 'is', null)
+        .where(withdrawalInForce)
         .executeTakeFirst()
       const outcome = await recordRow(
         trx,

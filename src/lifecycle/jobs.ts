@@ -6,11 +6,12 @@ import { formatDate } from '../escalations/cases.ts'
 import { defineJob, type JobDefinition } from '../jobs/queue.ts'
 import type { Principal } from '../policy/principal.ts'
 import type { Services } from '../services.ts'
-import { addMonths, didNotReturn, loadEnrolment, requestWithdrawal, type Deps } from './requests.ts'
+import { addMonths, didNotReturn, loadEnrolment, requestWithdrawal, resumeEnrolment, type Deps } from './requests.ts'
 
 // The daily deferral check (seed 002 "Re-joining the programme"): within 3 months of the planned
-// return the participant is asked to confirm it; with no answer by the return date, not returning
-// means withdrawing, so a withdrawal request is opened for the lead provider to confirm.
+// return the participant is asked to confirm it; on the return date a confirmed return resumes the
+// enrolment; with no answer by then, not returning means withdrawing, so a withdrawal request is
+// opened for the lead provider to confirm.
 
 const system: Principal = { kind: 'system', name: 'deferral-check' }
 const contactedAction = 'deferral.return-contact-sent'
@@ -20,16 +21,23 @@ export async function runDeferralCheck(services: Deps & Pick<Services, 'db'>, to
   const deferred = await db
     .selectFrom('deferrals as d')
     .innerJoin('enrolments as e', 'e.id', 'd.enrolment_id')
-    .select(['d.id', 'd.enrolment_id', sql<string>`d.planned_return_on::text`.as('returnOn')])
+    .select(['d.id', 'd.enrolment_id', sql<string>`d.planned_return_on::text`.as('returnOn'), 'd.return_confirmed_at'])
     .where('e.status', '=', 'deferred')
+    .where('d.resumed_on', 'is', null)
     .where('d.planned_return_on', 'is not', null)
     .where('d.planned_return_on', '<=', addMonths(today, 3))
     .execute()
   let contacted = 0
+  let resumed = 0
   let withdrawalsRequested = 0
   for (const d of deferred) {
     await db.transaction().execute(async (trx) => {
       const e = (await loadEnrolment(trx, d.enrolment_id!))!
+      if (d.returnOn <= today && d.return_confirmed_at) {
+        await resumeEnrolment(trx, services, system, e.id, d.returnOn, 'Return confirmed by the participant')
+        resumed++
+        return
+      }
       if (d.returnOn <= today) {
         // No answer by the return date: a withdrawal request, once (an open or decided one stops another).
         const exists = await trx
@@ -49,7 +57,7 @@ export async function runDeferralCheck(services: Deps & Pick<Services, 'db'>, to
         .where('action', '=', contactedAction)
         .where('entity_id', '=', d.id)
         .executeTakeFirst()
-      if (sent) return
+      if (sent || d.return_confirmed_at) return
       await services.email.queue(trx, {
         to: e.email,
         subject: `Confirm your return to ${e.courseName}`,
@@ -71,7 +79,7 @@ export async function runDeferralCheck(services: Deps & Pick<Services, 'db'>, to
       contacted++
     })
   }
-  return { contacted, withdrawalsRequested }
+  return { contacted, resumed, withdrawalsRequested }
 }
 
 export function lifecycleJobDefinitions(services: Deps & Pick<Services, 'db'>): JobDefinition[] {

@@ -108,4 +108,33 @@ test('a withdrawal: requested, confirmed by the lead provider with a refund note
   assert.equal(learn.statusCode, 409)
   // Priya still signs in and uses her other course.
   assert.equal((await priya.get(`/participant/enrolments/${await priyasCourse('npq-headship')}`)).statusCode, 200)
+
+  // The lead provider reverses it (recorded in error): a reason is needed; others cannot.
+  const page = `/lead-provider/lifecycle/enrolments/${id}`
+  assert.match((await admin.get(page)).body, /Reinstate the participant/)
+  const noReason = await admin.post(`${page}/reinstate`, { reason: '', ...dateParts('on', today) }, { csrfFrom: page })
+  assert.equal(noReason.statusCode, 400)
+  assert.match(noReason.body, /Enter why the participant is reinstated/)
+  const lead = await as('delivery-partner-lead@demo.test')
+  const notTheirs = await lead.post(`${page}/reinstate`, { reason: 'x', ...dateParts('on', today) }, { csrfFrom: '/delivery-partner' })
+  assert.equal(notTheirs.statusCode, 404)
+  const selfReinstate = await priya.post(
+    `${page}/reinstate`,
+    { reason: 'x', ...dateParts('on', today) },
+    { csrfFrom: `/participant/enrolments/${id}` },
+  )
+  assert.equal(selfReinstate.statusCode, 404)
+  assert.equal(
+    (await services.db.selectFrom('enrolments').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status,
+    'withdrawn',
+  )
+  const reinstated = await admin.post(
+    `${page}/reinstate`,
+    { reason: 'Withdrawn by mistake', ...dateParts('on', today) },
+    { csrfFrom: page },
+  )
+  assert.equal(reinstated.statusCode, 303)
+  const back = await priya.get(`/participant/enrolments/${id}`)
+  assert.match(back.body, /id="enrolment-status">Active</)
+  assert.match(back.body, /Withdrawn by mistake/)
 })

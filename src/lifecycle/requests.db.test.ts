@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
 import { after, before, test } from 'node:test'
+import { sql } from 'kysely'
 import { londonDateOf } from '../dates/london.ts'
 import { loadDemoData } from '../demo/demo.ts'
 import { AppError } from '../errors.ts'
@@ -17,8 +18,10 @@ import {
   decideWithdrawal,
   didNotReturn,
   enrolmentTimeline,
+  reinstateEnrolment,
   requestDeferral,
   requestWithdrawal,
+  resumeEnrolment,
 } from './requests.ts'
 
 // The deferral and withdrawal journeys on the demo data: each decision changes the enrolment, records
@@ -101,6 +104,29 @@ async function newEnrolment(name: string, status: 'active' | 'accepted' = 'activ
   return { enrolmentId: e.id, participantId: p.id, email: `${name.toLowerCase()}@schools.demo.test` }
 }
 
+/** DfE takes a defer only after a declaration and a withdraw after a started one: declare started. */
+async function declareStarted(enrolmentId: string) {
+  const e = await services.db.selectFrom('enrolments').selectAll().where('id', '=', enrolmentId).executeTakeFirstOrThrow()
+  await services.db
+    .insertInto('declarations')
+    .values({
+      enrolment_id: e.id,
+      participant_id: e.participant_id,
+      lead_provider_id: e.lead_provider_id,
+      delivery_partner_id: e.delivery_partner_id,
+      course_identifier: e.course_identifier,
+      cohort: e.cohort,
+      declaration_type: 'started',
+      declaration_date: '2022-11-01',
+      has_passed: null,
+      evidence: JSON.stringify([]),
+      engagement: JSON.stringify({}),
+      idempotency_key: crypto.randomUUID(),
+      declared_by: null,
+    })
+    .execute()
+}
+
 const emailsTo = (to: string) => services.db.selectFrom('email_outbox').select('subject').where('to_address', '=', to).execute()
 const dfeRequests = (enrolmentId: string) =>
   services.db.selectFrom('dfe_requests').select(['kind', 'body']).where('subject_id', '=', enrolmentId).orderBy('queued_at').execute()
@@ -115,6 +141,7 @@ async function refused(promise: Promise<unknown>, message: RegExp) {
 
 test('approving a deferral defers the enrolment, records the deferral, queues DfE’s defer request and emails both sides', async () => {
   const { enrolmentId, email } = await newEnrolment('Dana')
+  await declareStarted(enrolmentId)
   const startsOn = today
   const plannedReturnOn = addMonths(today, 10)
   const requestId = await services.db.transaction().execute((trx) =>
@@ -244,6 +271,7 @@ test('deferring before starting moves the place to the next cohort', async () =>
 
 test('a confirmed withdrawal withdraws the enrolment and queues DfE’s request; twice, or resuming after, is refused', async () => {
   const { enrolmentId, email } = await newEnrolment('Hana')
+  await declareStarted(enrolmentId)
   const requestId = await services.db
     .transaction()
     .execute((trx) =>
@@ -288,6 +316,40 @@ test('a confirmed withdrawal withdraws the enrolment and queues DfE’s request;
     services.db.transaction().execute((trx) => answerReturn(trx, services, participant, enrolmentId, true)),
     /withdrawn from this course/,
   )
+  // Only a lead-provider admin reinstates, with a reason; the withdrawal stays on record, reversed.
+  await refused(
+    services.db.transaction().execute((trx) => reinstateEnrolment(trx, services, participant, enrolmentId, 'Changed my mind', today)),
+    /only a lead-provider admin can reinstate them/,
+  )
+  await refused(
+    services.db.transaction().execute((trx) => reinstateEnrolment(trx, services, admin, enrolmentId, ' ', today)),
+    /Enter why the participant is reinstated/,
+  )
+  await services.db
+    .transaction()
+    .execute((trx) => reinstateEnrolment(trx, services, admin, enrolmentId, 'Withdrawn in error: she stays', today))
+  assert.equal(
+    (await services.db.selectFrom('enrolments').select('status').where('id', '=', enrolmentId).executeTakeFirstOrThrow()).status,
+    'active',
+  )
+  const kept = await services.db
+    .selectFrom('withdrawals')
+    .select(['reinstated_reason'])
+    .where('enrolment_id', '=', enrolmentId)
+    .executeTakeFirstOrThrow()
+  assert.equal(kept.reinstated_reason, 'Withdrawn in error: she stays')
+  assert.deepEqual(
+    (await dfeRequests(enrolmentId)).map((r) => r.kind),
+    ['withdraw-participant', 'resume-participant'],
+  )
+  assert.ok((await emailsTo(email)).some((m) => /Reinstated/.test(m.subject)))
+  // Withdrawn again later: a new withdrawal in force beside the reversed one.
+  const again = await services.db
+    .transaction()
+    .execute((trx) => requestWithdrawal(trx, services, participant, { enrolmentId, reason: 'other', details: null, plannedOn: today }))
+  await services.db.transaction().execute((trx) => decideWithdrawal(trx, services, admin, again, { confirm: true, reason: '' }))
+  assert.equal((await services.db.selectFrom('withdrawals').select('id').where('enrolment_id', '=', enrolmentId).execute()).length, 2)
+
   await refused(
     services.db.transaction().execute((trx) =>
       requestDeferral(trx, services, participant, {
@@ -304,6 +366,7 @@ test('a confirmed withdrawal withdraws the enrolment and queues DfE’s request;
 
 async function deferred(name: string, returnOn: string) {
   const e = await newEnrolment(name)
+  await declareStarted(e.enrolmentId)
   const requestId = await services.db.transaction().execute((trx) =>
     requestDeferral(trx, services, participant, {
       enrolmentId: e.enrolmentId,
@@ -317,7 +380,7 @@ async function deferred(name: string, returnOn: string) {
   return e
 }
 
-test('the daily check asks for confirmation 3 months before the return, once; confirming resumes the participant', async () => {
+test('the daily check asks for confirmation 3 months before the return, once; confirming resumes the participant on the return date in the proposed cohort', async () => {
   const soon = await deferred('Ivo', addMonths(today, 2))
   const later = await deferred('Jo', addMonths(today, 5))
   const first = await runDeferralCheck(services, today)
@@ -327,15 +390,70 @@ test('the daily check asks for confirmation 3 months before the return, once; co
   await runDeferralCheck(services, today)
   assert.equal((await emailsTo(soon.email)).filter((m) => /Confirm your return/.test(m.subject)).length, 1, 'asked once')
 
-  await services.db.transaction().execute((trx) => answerReturn(trx, services, participant, soon.enrolmentId, true))
+  const status = async (id: string) =>
+    await services.db.selectFrom('enrolments').select(['status', 'cohort']).where('id', '=', id).executeTakeFirstOrThrow()
   assert.equal(
-    (await services.db.selectFrom('enrolments').select('status').where('id', '=', soon.enrolmentId).executeTakeFirstOrThrow()).status,
-    'active',
+    await services.db.transaction().execute((trx) => answerReturn(trx, services, participant, soon.enrolmentId, true, today)),
+    'confirmed',
   )
+  // Confirmed, but still deferred until the return date: no bookings, outputs or reminders before then.
+  assert.deepEqual(await status(soon.enrolmentId), { status: 'deferred', cohort: '2022-autumn' })
+  await refused(
+    services.db.transaction().execute((trx) => answerReturn(trx, services, participant, soon.enrolmentId, true, today)),
+    /already confirmed your return/,
+  )
+  const returnOn = addMonths(today, 2)
+  const onTheDay = await runDeferralCheck(services, returnOn)
+  assert.ok(onTheDay.resumed >= 1)
+  assert.deepEqual(await status(soon.enrolmentId), { status: 'active', cohort: '2023-autumn' })
+  const d = await services.db
+    .selectFrom('deferrals')
+    .select(sql<string>`resumed_on::text`.as('resumed_on'))
+    .where('enrolment_id', '=', soon.enrolmentId)
+    .executeTakeFirstOrThrow()
+  assert.equal(d.resumed_on, returnOn)
   assert.deepEqual(
     (await dfeRequests(soon.enrolmentId)).map((r) => r.kind),
     ['defer-participant', 'resume-participant'],
   )
+  assert.ok((await emailsTo(soon.email)).some((m) => /Welcome back/.test(m.subject)))
+  const timeline = await enrolmentTimeline(services.db, soon.enrolmentId)
+  assert.match(timeline.at(-1)!.details ?? '', /rejoins the 2023-autumn cohort at block/)
+
+  // A lead-provider admin resumes someone early; a participant cannot.
+  await refused(
+    services.db.transaction().execute((trx) => resumeEnrolment(trx, services, participant, soon.enrolmentId, today, 'again')),
+    /already active|Only a deferred/,
+  )
+  await services.db.transaction().execute((trx) => resumeEnrolment(trx, services, admin, later.enrolmentId, today, 'Back early: recovered'))
+  assert.deepEqual(await status(later.enrolmentId), { status: 'active', cohort: '2023-autumn' })
+})
+
+test('DfE is told only what it takes: no deferral or withdrawal before a declaration, and so no resume either', async () => {
+  const { enrolmentId } = await newEnrolment('Olu')
+  const requestId = await services.db.transaction().execute((trx) =>
+    requestDeferral(trx, services, participant, {
+      enrolmentId,
+      reason: 'parental-leave',
+      details: 'Baby due',
+      startsOn: today,
+      plannedReturnOn: addMonths(today, 9),
+    }),
+  )
+  await services.db.transaction().execute((trx) => decideDeferral(trx, services, admin, requestId, { approve: true, reason: '' }))
+  await services.db.transaction().execute((trx) => resumeEnrolment(trx, services, admin, enrolmentId, today, 'Back'))
+  assert.deepEqual(await dfeRequests(enrolmentId), [])
+  const notSent = await services.db
+    .selectFrom('audit_events')
+    .select('after')
+    .where('action', '=', 'dfe-request.not-sent')
+    .where('entity_id', '=', enrolmentId)
+    .execute()
+  assert.deepEqual(
+    notSent.map((a) => (a.after as { kind: string }).kind),
+    ['defer-participant', 'resume-participant'],
+  )
+  assert.match((notSent[0]!.after as { why: string }).why, /DfE takes a deferral only after a declaration/)
 })
 
 test('declining to return, or no answer by the return date, opens a withdrawal request', async () => {

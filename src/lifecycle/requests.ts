@@ -4,7 +4,7 @@ import { findCourse } from '../catalogue/courses.ts'
 import { londonDateOf } from '../dates/london.ts'
 import type { Db, Trx } from '../db/database.ts'
 import type { DeferralReason, EnrolmentStatus, WithdrawalReason } from '../db/schema.ts'
-import { queueDfeRequest } from '../dfe/requests.ts'
+import { queueParticipantChange } from '../dfe/participant-changes.ts'
 import { AppError } from '../errors.ts'
 import { formatDate, usersWithRole } from '../escalations/cases.ts'
 import { statusLabels, transitionEnrolment, transitionProblem } from '../participants/lifecycle.ts'
@@ -349,13 +349,7 @@ export async function decideDeferral(
       .executeTakeFirstOrThrow()
     await trx.updateTable('deferral_requests').set({ deferral_id: deferral.id }).where('id', '=', r.id).execute()
     await transitionEnrolment(trx, by, { enrolmentId: e.id, to: 'deferred', effectiveOn: startsOn, reason: r.reason, details: r.details })
-    await queueDfeRequest(trx, {
-      leadProviderId: e.leadProviderId,
-      kind: 'defer-participant',
-      subjectId: e.id,
-      queuedBy: by,
-      jobs: services.jobs,
-    })
+    await queueParticipantChange(trx, services, by, e, 'defer-participant')
   }
   await trx
     .updateTable('deferral_requests')
@@ -457,13 +451,7 @@ export async function decideWithdrawal(
     .returning('id')
     .executeTakeFirstOrThrow()
   await transitionEnrolment(trx, by, { enrolmentId: e.id, to: 'withdrawn', effectiveOn: plannedOn, reason: r.reason, details: r.details })
-  await queueDfeRequest(trx, {
-    leadProviderId: e.leadProviderId,
-    kind: 'withdraw-participant',
-    subjectId: e.id,
-    queuedBy: by,
-    jobs: services.jobs,
-  })
+  await queueParticipantChange(trx, services, by, e, 'withdraw-participant')
   await trx
     .updateTable('withdrawal_requests')
     .set({
@@ -484,14 +472,19 @@ export async function decideWithdrawal(
   return 'confirmed'
 }
 
-/** The participant's answer to "are you returning?": yes resumes them; no starts a withdrawal request. */
+/**
+ * The participant's answer to "are you returning?". Yes is recorded on the deferral and the
+ * enrolment resumes on the planned return date (at once when that date has come); no starts a
+ * withdrawal request from that date.
+ */
 export async function answerReturn(
   trx: Trx,
   services: Deps,
   by: Principal,
   enrolmentId: string,
   returning: boolean,
-): Promise<'resumed' | 'withdrawal-requested'> {
+  today = londonDateOf(new Date()),
+): Promise<'confirmed' | 'resumed' | 'withdrawal-requested'> {
   const e = await loadEnrolment(trx, enrolmentId)
   if (!e) throw new AppError('not-found', 'Enrolment not found')
   if (e.status !== 'deferred') throw refuse('returning', transitionProblem(e.status, 'active') ?? 'You are not deferred from this course')
@@ -501,35 +494,135 @@ export async function answerReturn(
       enrolmentId: e.id,
       reason: 'other',
       details: didNotReturn,
-      plannedOn: deferral?.returnOn ?? londonDateOf(new Date()),
+      plannedOn: deferral?.returnOn && deferral.returnOn > today ? deferral.returnOn : today,
     })
     return 'withdrawal-requested'
   }
-  // Progress is kept: resuming changes only the status, the recorded learning stays as it was.
+  if (!deferral?.returnOn || deferral.returnOn <= today) {
+    await resumeEnrolment(trx, services, by, e.id, today, 'Return confirmed by the participant')
+    return 'resumed'
+  }
+  if (deferral.confirmedAt) throw refuse('returning', `You have already confirmed your return on ${formatDate(deferral.returnOn)}`)
+  await trx
+    .updateTable('deferrals')
+    .set({ return_confirmed_at: new Date(), return_confirmed_by: describePrincipal(by).actorUserId })
+    .where('id', '=', deferral.id)
+    .execute()
+  await recordAudit(trx, { by, action: 'deferral.return-confirmed', entityType: 'deferral', entityId: deferral.id })
+  const plan = await returnPlan(trx, e.id)
+  await tellBoth(trx, services, e, `Return confirmed: ${e.courseName}`, [
+    `${e.fullName} has confirmed their return to ${e.courseName} on ${formatDate(deferral.returnOn)}.`,
+    plan
+      ? `They rejoin ${plan.cohort !== e.cohort ? `the ${plan.cohort} cohort` : 'their cohort'} at block ${plan.block}, with their progress so far kept.`
+      : 'Their progress so far is kept.',
+  ])
+  return 'confirmed'
+}
+
+/** Where an approved deferral's participant rejoins: the proposed cohort and block. */
+async function returnPlan(db: Db | Trx, enrolmentId: string) {
+  const r = await db
+    .selectFrom('deferral_requests')
+    .select(['proposed_cohort', 'proposed_return_block'])
+    .where('enrolment_id', '=', enrolmentId)
+    .where('status', '=', 'approved')
+    .where('deferral_id', 'is not', null)
+    .orderBy('decided_at', 'desc')
+    .executeTakeFirst()
+  return r && r.proposed_cohort ? { cohort: r.proposed_cohort, block: r.proposed_return_block ?? '1' } : undefined
+}
+
+/**
+ * Ends a deferral: the enrolment becomes active from `on`, in the proposed cohort (progress is kept:
+ * the learning records belong to the person and course, not the cohort), and DfE is told. Used on the
+ * planned return date for a confirmed return, by a lead-provider admin who resumes someone early, and
+ * when the participant confirms on or after the date.
+ */
+export async function resumeEnrolment(trx: Trx, services: Deps, by: Principal, enrolmentId: string, on: string, details: string) {
+  const e = await loadEnrolment(trx, enrolmentId)
+  if (!e) throw new AppError('not-found', 'Enrolment not found')
+  const problem = transitionProblem(e.status, 'active')
+  if (problem || e.status !== 'deferred') throw refuse('resume', problem ?? 'Only a deferred enrolment can be resumed')
+  const deferral = await currentDeferral(trx, e.id)
+  if (deferral) {
+    const from = deferral.fromOn > on ? deferral.fromOn : on
+    await trx.updateTable('deferrals').set({ resumed_on: from }).where('id', '=', deferral.id).execute()
+  }
+  const plan = await returnPlan(trx, e.id)
+  const moves = plan && plan.cohort !== e.cohort
+  if (moves) {
+    await trx.updateTable('enrolments').set({ cohort: plan.cohort }).where('id', '=', e.id).execute()
+    await recordAudit(trx, {
+      by,
+      action: 'enrolment.cohort-changed',
+      entityType: 'enrolment',
+      entityId: e.id,
+      before: { cohort: e.cohort },
+      after: { cohort: plan.cohort, on_return: true },
+    })
+  }
   await transitionEnrolment(trx, by, {
     enrolmentId: e.id,
     to: 'active',
-    effectiveOn: deferral?.returnOn ?? londonDateOf(new Date()),
-    details: 'Return confirmed by the participant',
+    effectiveOn: on,
+    details: [details, moves ? `rejoins the ${plan.cohort} cohort at block ${plan.block}` : null].filter(Boolean).join(': '),
   })
-  await queueDfeRequest(trx, {
-    leadProviderId: e.leadProviderId,
-    kind: 'resume-participant',
-    subjectId: e.id,
-    queuedBy: by,
-    jobs: services.jobs,
-  })
-  await tellBoth(trx, services, e, `Return confirmed: ${e.courseName}`, [
-    `${e.fullName} has confirmed their return to ${e.courseName}${deferral?.returnOn ? ` on ${formatDate(deferral.returnOn)}` : ''}.`,
+  await queueParticipantChange(trx, services, by, e, 'resume-participant')
+  await tellBoth(trx, services, e, `Welcome back: ${e.courseName}`, [
+    `${e.fullName} is back on ${e.courseName} from ${formatDate(on)}.`,
+    plan
+      ? `They continue with the ${plan.cohort} cohort from block ${plan.block}; their progress so far is kept.`
+      : 'Their progress so far is kept.',
   ])
-  return 'resumed'
 }
 
+/**
+ * Reverses a confirmed withdrawal (recorded in error, say): a lead-provider admin only, with a
+ * reason. The withdrawal stays on record, marked reinstated, and no longer counts; DfE is told
+ * (its resume accepts a withdrawn participant).
+ */
+export async function reinstateEnrolment(trx: Trx, services: Deps, by: Principal, enrolmentId: string, reason: string, on: string) {
+  const e = await loadEnrolment(trx, enrolmentId)
+  if (!e) throw new AppError('not-found', 'Enrolment not found')
+  const problem = transitionProblem(e.status, 'active', hasRole(by, 'lead-provider-admin', e.leadProviderId))
+  if (problem || e.status !== 'withdrawn') throw refuse('reason', problem ?? 'Only a withdrawn enrolment can be reinstated')
+  if (!reason.trim()) throw refuse('reason', 'Enter why the participant is reinstated')
+  const withdrawal = await trx
+    .selectFrom('withdrawals')
+    .select(['id', 'enrolment_id'])
+    .where('participant_id', '=', e.participantId)
+    .where((eb) => eb.or([eb('enrolment_id', 'is', null), eb('enrolment_id', '=', e.id)]))
+    .where('reinstated_on', 'is', null)
+    .orderBy('enrolment_id', (ob) => ob.asc().nullsLast())
+    .executeTakeFirst()
+  if (withdrawal?.enrolment_id === null)
+    throw refuse('reason', 'This withdrawal was imported for every course the person takes: correct it with a withdrawals file instead')
+  if (withdrawal)
+    await trx
+      .updateTable('withdrawals')
+      .set({ reinstated_on: on, reinstated_by: describePrincipal(by).actorUserId, reinstated_reason: reason.trim() })
+      .where('id', '=', withdrawal.id)
+      .execute()
+  await transitionEnrolment(trx, by, { enrolmentId: e.id, to: 'active', effectiveOn: on, reason: 'reinstated', details: reason.trim() })
+  await queueParticipantChange(trx, services, by, e, 'resume-participant')
+  await tellBoth(trx, services, e, `Reinstated: ${e.courseName}`, [
+    `${e.fullName}'s withdrawal from ${e.courseName} (${e.cohort}) has been reversed: they are back on the course from ${formatDate(on)}.`,
+    `Reason: ${reason.trim()}`,
+  ])
+}
+
+/** The enrolment's deferral in force (not yet resumed), latest first. */
 export async function currentDeferral(db: Db | Trx, enrolmentId: string) {
   const d = await db
     .selectFrom('deferrals')
-    .select(['id', sql<string>`deferred_on::text`.as('fromOn'), sql<string | null>`planned_return_on::text`.as('returnOn')])
+    .select([
+      'id',
+      sql<string>`deferred_on::text`.as('fromOn'),
+      sql<string | null>`planned_return_on::text`.as('returnOn'),
+      'return_confirmed_at as confirmedAt',
+    ])
     .where('enrolment_id', '=', enrolmentId)
+    .where('resumed_on', 'is', null)
     .orderBy('deferred_on', 'desc')
     .executeTakeFirst()
   return d

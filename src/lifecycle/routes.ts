@@ -20,7 +20,9 @@ import {
   enrolmentTimeline,
   loadEnrolment,
   recordConversation,
+  reinstateEnrolment,
   requestDeferral,
+  resumeEnrolment,
   requestWithdrawal,
   withdrawalReasonLabel,
   type EnrolmentSummary,
@@ -95,6 +97,7 @@ export function registerLifecycleRoutes(app: FastifyInstance, services: Services
         .select([sql<string>`withdrawn_on::text`.as('on'), 'reason'])
         .where('participant_id', '=', e.participantId)
         .where((eb) => eb.or([eb('enrolment_id', 'is', null), eb('enrolment_id', '=', e.id)]))
+        .where('reinstated_on', 'is', null)
         .executeTakeFirst(),
       db.selectFrom('deferral_requests').select('id').where('enrolment_id', '=', e.id).where('status', '=', 'requested').executeTakeFirst(),
       db
@@ -116,6 +119,10 @@ export function registerLifecycleRoutes(app: FastifyInstance, services: Services
         status: statusLabels[e.status],
         withdrawnText: withdrawal ? `${formatDate(withdrawal.on)} (${withdrawalReasonLabel(withdrawal.reason).toLowerCase()})` : null,
         returnOn: e.status === 'deferred' && deferral?.returnOn ? formatDate(deferral.returnOn) : null,
+        returnConfirmed: e.status === 'deferred' && Boolean(deferral?.confirmedAt),
+        canResume: area === 'lead-provider' && e.status === 'deferred',
+        canReinstate: area === 'lead-provider' && e.status === 'withdrawn',
+        values: { on: dateValues(londonDateOf(new Date())), ...(extra.values as object | undefined) },
         canDefer: (e.status === 'active' || e.status === 'accepted') && !openDeferral && area !== 'lead-provider',
         canWithdraw: ['accepted', 'active', 'deferred'].includes(e.status) && !openWithdrawal && area !== 'lead-provider',
         openDeferral: openDeferral?.id,
@@ -282,6 +289,42 @@ export function registerLifecycleRoutes(app: FastifyInstance, services: Services
   app.get<{ Params: { id: string } }>('/participant/enrolments/:id', { config: { access: 'signed-in' } }, (req, reply) =>
     enrolmentPage(req, reply, 'participant', req.params.id),
   )
+
+  // ---- Lead provider: resume a deferred participant early, reinstate a withdrawn one ----
+
+  for (const action of ['resume', 'reinstate'] as const)
+    app.post<{ Params: { id: string }; Body: Body }>(
+      `/lead-provider/lifecycle/enrolments/:id/${action}`,
+      { config: { access: 'signed-in' } },
+      async (req, reply) => {
+        const user = userOf(req)
+        const e = await enrolmentFor(user, 'lead-provider', req.params.id)
+        const body = req.body ?? {}
+        const problems: FieldError[] = []
+        const reason = text(body.reason)
+        if (!reason)
+          problems.push({ field: 'reason', message: `Enter why the participant is ${action === 'resume' ? 'resumed' : 'reinstated'}` })
+        const on = readDate(body, 'on', 'the date they are back from', problems)
+        const redisplay = (errors: FieldError[]) =>
+          enrolmentPage(req, reply, 'lead-provider', e.id, { ...formErrors(errors), values: { reason, on: valuesOf(body, 'on') } })
+        if (problems.length) return redisplay(problems)
+        const result = await attempt(
+          async () => {
+            await db
+              .transaction()
+              .execute((trx) =>
+                action === 'resume'
+                  ? resumeEnrolment(trx, services, user, e.id, on!, `Resumed by the lead provider: ${reason}`)
+                  : reinstateEnrolment(trx, services, user, e.id, reason, on!),
+              )
+            return `/lead-provider/lifecycle/enrolments/${e.id}?done=${action === 'resume' ? 'resumed-by-provider' : 'reinstated'}`
+          },
+          redisplay,
+          'reason',
+        )
+        return result.location ? reply.redirect(result.location, 303) : result.page
+      },
+    )
 
   app.post<{ Params: { id: string }; Body: Body }>(
     '/participant/enrolments/:id/return',

@@ -8,6 +8,7 @@ import { ASSESSMENT_GATE, engagementAsOf, type Engagement, type Evidence } from 
 import { enrolmentsInScope, loadEvidence, type EnrolmentScope } from '../engagement/evidence.ts'
 import type { Catalogue } from '../catalogue/catalogue.ts'
 import type { OutputFacts } from './evaluate.ts'
+import { withdrawalInForce, deferralEnd } from '../participants/in-force.ts'
 
 // Loads, for every enrolment in a report's scope, the facts output evaluation needs as of a date
 // (evaluate.ts is pure), with the ids of the records behind each dated fact so pages can link to them.
@@ -128,7 +129,7 @@ export async function loadOutputFacts(
         'participant_id',
         'enrolment_id',
         sql<string>`deferred_on::text`.as('from'),
-        sql<string | null>`planned_return_on::text`.as('until'),
+        sql<string | null>`${deferralEnd}::text`.as('until'),
       ])
       .where('participant_id', 'in', inScope())
       .execute(),
@@ -136,6 +137,7 @@ export async function loadOutputFacts(
       .selectFrom('withdrawals')
       .select(['participant_id', 'enrolment_id', sql<string>`withdrawn_on::text`.as('on')])
       .where('participant_id', 'in', inScope())
+      .where(withdrawalInForce)
       .execute(),
     db
       .selectFrom('assessment_attempts')

@@ -17,13 +17,19 @@ test('the allowed moves, and no others', () => {
     'active→completed',
     'deferred→active',
     'deferred→withdrawn',
+    'withdrawn→active',
   ])
 })
 
 test('refusals say why', () => {
   assert.equal(transitionProblem('deferred', 'deferred'), 'The enrolment is already deferred')
   assert.equal(transitionProblem('withdrawn', 'withdrawn'), 'The enrolment is already withdrawn')
-  assert.equal(transitionProblem('withdrawn', 'active'), 'The participant has withdrawn from this course: nothing more can change')
+  assert.equal(
+    transitionProblem('withdrawn', 'active'),
+    'The participant has withdrawn from this course: only a lead-provider admin can reinstate them',
+  )
+  assert.equal(transitionProblem('withdrawn', 'active', true), null, 'a lead-provider admin reinstates')
+  assert.equal(transitionProblem('withdrawn', 'deferred', true), 'The participant has withdrawn from this course: nothing more can change')
   assert.equal(transitionProblem('accepted', 'deferred'), 'An enrolment that is accepted cannot become deferred')
   assert.equal(transitionProblem('active', 'deferred'), null)
 })

@@ -2,10 +2,11 @@ import { recordAudit } from '../audit/audit.ts'
 import type { Trx } from '../db/database.ts'
 import type { EnrolmentStatus } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
-import { describePrincipal, type Principal } from '../policy/principal.ts'
+import { describePrincipal, hasRole, type Principal } from '../policy/principal.ts'
 
 // One state machine for an enrolment (issue 7): accepted → active; active ⇄ deferred; accepted,
-// active or deferred → withdrawn; active → completed. (Before acceptance an application has its own
+// active or deferred → withdrawn; active → completed; and, for a lead-provider admin only,
+// withdrawn → active (a withdrawal reversed: DfE's resume accepts a withdrawn participant). (Before acceptance an application has its own
 // states: applied → accepted / rejected / expired.) Every transition is validated here, kept in
 // enrolment_transitions (the timeline people see) and audited, in the caller's transaction.
 
@@ -13,9 +14,13 @@ const allowed: Record<EnrolmentStatus, readonly EnrolmentStatus[]> = {
   accepted: ['active', 'withdrawn'],
   active: ['deferred', 'withdrawn', 'completed'],
   deferred: ['active', 'withdrawn'],
-  withdrawn: [],
+  withdrawn: ['active'],
   completed: [],
 }
+
+/** Moves only a lead-provider admin of the enrolment's provider may make. */
+const adminOnly: readonly string[] = ['withdrawn→active']
+export const needsAdmin = (from: EnrolmentStatus, to: EnrolmentStatus) => adminOnly.includes(`${from}→${to}`)
 
 export const statusLabels: Record<EnrolmentStatus, string> = {
   accepted: 'Accepted',
@@ -30,9 +35,16 @@ export function canTransition(from: EnrolmentStatus, to: EnrolmentStatus): boole
   return allowed[from].includes(to)
 }
 
-/** Why a move is refused, in words for a page or the CLI; null when it is allowed. */
-export function transitionProblem(from: EnrolmentStatus, to: EnrolmentStatus): string | null {
-  if (canTransition(from, to)) return null
+/**
+ * Why a move is refused, in words for a page or the CLI; null when it is allowed. `byAdmin`: the
+ * person is a lead-provider admin of the enrolment's provider.
+ */
+export function transitionProblem(from: EnrolmentStatus, to: EnrolmentStatus, byAdmin = false): string | null {
+  if (canTransition(from, to)) {
+    if (needsAdmin(from, to) && !byAdmin)
+      return 'The participant has withdrawn from this course: only a lead-provider admin can reinstate them'
+    return null
+  }
   if (from === to) return `The enrolment is already ${statusLabels[from].toLowerCase()}`
   if (from === 'withdrawn') return 'The participant has withdrawn from this course: nothing more can change'
   if (from === 'completed') return 'The participant has completed this course'
@@ -54,9 +66,14 @@ export type Transition = {
  * nothing.
  */
 export async function transitionEnrolment(trx: Trx, by: Principal, t: Transition): Promise<{ from: EnrolmentStatus; to: EnrolmentStatus }> {
-  const current = await trx.selectFrom('enrolments').select(['status']).where('id', '=', t.enrolmentId).forUpdate().executeTakeFirst()
+  const current = await trx
+    .selectFrom('enrolments')
+    .select(['status', 'lead_provider_id'])
+    .where('id', '=', t.enrolmentId)
+    .forUpdate()
+    .executeTakeFirst()
   if (!current) throw new AppError('not-found', 'Enrolment not found')
-  const problem = transitionProblem(current.status, t.to)
+  const problem = transitionProblem(current.status, t.to, hasRole(by, 'lead-provider-admin', current.lead_provider_id))
   if (problem) throw new AppError('invalid-transition', problem)
   await trx.updateTable('enrolments').set({ status: t.to }).where('id', '=', t.enrolmentId).execute()
   await trx
