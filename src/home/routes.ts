@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { upcomingEvents } from '../calendar/my-events.ts'
 import { forbidden } from '../errors.ts'
 import { welcomeChecklists } from '../onboarding/onboarding.ts'
+import { lifecycleNotices } from '../lifecycle/notices.ts'
 import { listEnrolments } from '../participants/enrolments.ts'
 import { can } from '../policy/policy.ts'
 import { organisationsWithRole, type Principal } from '../policy/principal.ts'
@@ -36,6 +37,7 @@ export function registerHomeRoutes(app: FastifyInstance, { db }: Services): void
     enrolments: await listEnrolments(db, { participantUserId: p.userId }),
     events: await upcomingEvents(db, p, 'participant'),
     checklists: await welcomeChecklists(db, p.userId),
+    notices: await lifecycleNotices(db, p.userId),
   }))
   page('line-manager', async (p) => ({ enrolments: await listEnrolments(db, { lineManagerUserId: p.userId }) }))
   page('facilitator', async (p) => ({

@@ -9,6 +9,7 @@ import { can } from '../policy/policy.ts'
 import type { Principal } from '../policy/principal.ts'
 import type { Services } from '../services.ts'
 import { currentLearningRecords } from './current.ts'
+import { lifecycleNotices } from '../lifecycle/notices.ts'
 import { checkLearningRecords } from './record-checks.ts'
 
 // The participant's course content: their design (the version their cohort runs), block by block,
@@ -30,6 +31,9 @@ export function registerLearningRoutes(app: FastifyInstance, services: Services)
       .where('lr.course_identifier', '=', course.identifier)
       .execute()
     const today = londonDateOf(new Date())
+    // Deferred or withdrawn: the content stays visible, read-only, with the reason at the top.
+    const closed = enrolment.status === 'deferred' || enrolment.status === 'withdrawn'
+    const notice = closed ? (await lifecycleNotices(db, enrolment.user_id!)).find((n) => n.enrolmentId === enrolment.id) : undefined
     const blocks = (design?.blocks ?? [])
       .filter((b) => !b.provisional)
       .map((b) => {
@@ -37,7 +41,7 @@ export function registerLearningRoutes(app: FastifyInstance, services: Services)
         const live = !window || window.goesLiveOn <= today
         const activities = b.activities.map((a) => {
           const status = isSelfStudy(a) ? statusOf(records.filter((r) => r.activity_code === a.code)) : null
-          return { ...a, status, canComplete: live && status !== null && !status.completed }
+          return { ...a, status, canComplete: !closed && live && status !== null && !status.completed }
         })
         return { ...b, activities, window, live }
       })
@@ -48,6 +52,7 @@ export function registerLearningRoutes(app: FastifyInstance, services: Services)
       cohort: enrolment.cohort,
       design,
       blocks,
+      notice,
     })
   })
 
@@ -94,6 +99,7 @@ async function ownEnrolment({ db }: Services, principal: Principal | null, cours
     .innerJoin('participants as p', 'p.id', 'e.participant_id')
     .innerJoin('organisations as lp', 'lp.id', 'e.lead_provider_id')
     .select([
+      'e.id',
       'e.participant_id',
       'e.lead_provider_id',
       'e.delivery_partner_id',

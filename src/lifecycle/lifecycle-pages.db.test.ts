@@ -106,6 +106,12 @@ test('a withdrawal: requested, confirmed by the lead provider with a refund note
     { csrfFrom: `/participant/enrolments/${id}` },
   )
   assert.equal(learn.statusCode, 409)
+  // Signing in, she is told why that course is closed; its content says so too, without buttons.
+  const home = await priya.get('/participant')
+  assert.match(home.body, /You withdrew from the (NPQ )?Early Headship Coaching Offer on \d+ \w+ \d{4}\. You can no longer use this course/)
+  const content = await priya.get('/participant/courses/npq-early-headship-coaching-offer')
+  assert.match(content.body, /id="course-notice"/)
+  assert.doesNotMatch(content.body, /Mark as complete/)
   // Priya still signs in and uses her other course.
   assert.equal((await priya.get(`/participant/enrolments/${await priyasCourse('npq-headship')}`)).statusCode, 200)
 
