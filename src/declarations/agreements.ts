@@ -4,6 +4,7 @@ import { recordAudit } from '../audit/audit.ts'
 import { findCourse } from '../catalogue/courses.ts'
 import { londonDateOf } from '../dates/london.ts'
 import { inTransaction } from '../db/transaction.ts'
+import { activateIfOnboarded } from '../onboarding/onboarding.ts'
 import { forbidden, notFound, type FieldError } from '../errors.ts'
 import { describePrincipal, organisationsWithRole } from '../policy/principal.ts'
 import type { Services } from '../services.ts'
@@ -88,12 +89,12 @@ export function registerAgreementRoutes(app: FastifyInstance, services: Services
     }
     if (errors.length) return page(req, reply, body, errors)
     const by = describePrincipal(principal).actorUserId
-    await inTransaction(db, async (trx) => {
+    const activated = await inTransaction(db, async (trx) => {
       const before = {
         school_contract_signed_on: enrolment.school_contract_signed_on,
         sponsorship_agreement_signed_on: enrolment.sponsorship_agreement_signed_on,
       }
-      if (JSON.stringify(before) === JSON.stringify(values)) return
+      if (JSON.stringify(before) === JSON.stringify(values)) return false
       await trx
         .updateTable('enrolments')
         .set({
@@ -112,7 +113,9 @@ export function registerAgreementRoutes(app: FastifyInstance, services: Services
         before,
         after: values,
       })
+      // Agreements signed on paper count as much as signed through the links: accepted → active.
+      return activateIfOnboarded(trx, enrolment.id)
     })
-    return reply.redirect(`${req.url.split('?')[0]}?done=saved`, 303)
+    return reply.redirect(`${req.url.split('?')[0]}?done=${activated ? 'activated' : 'saved'}`, 303)
   })
 }

@@ -358,3 +358,30 @@ test('the participant’s Home shows the welcome checklist for a place being set
   }
   assert.match(home.body, /href="\/participant\/courses\/npq-senior-leadership"/)
 })
+
+test('agreements signed on paper and recorded by hand activate the place too, once the participant has an account', async () => {
+  const admin = await as('lead-provider-admin@demo.test')
+  const e = await acceptedEnrolment()
+  const page = `/lead-provider/onboarding/${e.id}`
+  assert.equal((await admin.post(`${page}/participant`, {}, { csrfFrom: page })).statusCode, 303)
+  const form = `/lead-provider/enrolments/${e.id}/agreements`
+  const today = londonDateOf(new Date())
+  const recorded = await admin.post(form, { school_contract_signed_on: today, sponsorship_agreement_signed_on: today }, { csrfFrom: form })
+  assert.equal(recorded.statusCode, 303)
+  assert.match(recorded.headers.location as string, /done=activated/)
+  assert.equal(
+    (await services.db.selectFrom('enrolments').select('status').where('id', '=', e.id).executeTakeFirstOrThrow()).status,
+    'active',
+  )
+})
+
+test('the list says what to do next for each place, linking to where it is done', async () => {
+  const admin = await as('lead-provider-admin@demo.test')
+  const e = await acceptedEnrolment()
+  const list = await admin.get('/lead-provider/onboarding')
+  assert.match(list.body, new RegExp(`href="/lead-provider/onboarding/${e.id}#send-form">Send the agreements`))
+  const page = `/lead-provider/onboarding/${e.id}`
+  await admin.post(`${page}/send`, {}, { csrfFrom: page })
+  assert.match((await admin.get('/lead-provider/onboarding')).body, new RegExp(`${e.id}#participant-form">Invite the participant`))
+  assert.match((await admin.get(page)).body, /Record the dates the agreements were signed/)
+})

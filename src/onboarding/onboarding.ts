@@ -162,7 +162,30 @@ export function stepsOf(
             : 'Invoice not sent',
     participant: o.user_id ? 'Invited' : 'Not invited',
     lineManager: o.line_manager_user_id ? 'Confirmed' : 'Not invited',
+    next: nextStepOf(o),
   }
+}
+
+/**
+ * What the admin does next for a place, with the part of its page that does it: the steps that make
+ * the place active first (agreements, the participant's account), then the line manager and funding.
+ */
+export function nextStepOf(
+  o: Pick<Onboarding, 'funding' | 'invoice_sent_on' | 'paid_on' | 'user_id' | 'line_manager_user_id'> & {
+    school_contract_signed_on: string | null
+    sponsorship_agreement_signed_on: string | null
+    sent: Partial<Record<AgreementKind, boolean>>
+  },
+): { text: string; anchor: string } | null {
+  const unsigned = (['school-contract', 'sponsorship-agreement'] as const).filter((k) => !o[signedOnColumn[k]])
+  if (unsigned.some((k) => !o.sent[k])) return { text: 'Send the agreements', anchor: 'send-form' }
+  if (!o.user_id) return { text: 'Invite the participant', anchor: 'participant-form' }
+  if (unsigned.length) return { text: 'Chase the school to sign, or record paper signatures', anchor: 'send-form' }
+  if (!o.line_manager_user_id) return { text: 'Invite the line manager', anchor: 'line-manager-form' }
+  if (!o.funding) return { text: 'Record the funding', anchor: 'funding-form' }
+  if (o.funding !== 'dfe' && !o.invoice_sent_on) return { text: 'Record the invoice', anchor: 'funding-form' }
+  if (o.funding !== 'dfe' && !o.paid_on) return { text: 'Record the payment', anchor: 'funding-form' }
+  return null
 }
 
 /** Enrolments of a lead provider not yet fully onboarded (still accepted), with each step's state. */
