@@ -5,6 +5,7 @@ import { hashToken, randomToken } from '../accounts/tokens.ts'
 import { recordAudit } from '../audit/audit.ts'
 import { findCourse } from '../catalogue/courses.ts'
 import type { Catalogue } from '../catalogue/catalogue.ts'
+import { defaultSchedule, schedulesForCourse } from '../catalogue/schedules.ts'
 import type { Config } from '../config.ts'
 import { londonDateOf } from '../dates/london.ts'
 import type { Db, Trx } from '../db/database.ts'
@@ -79,25 +80,6 @@ export function acceptanceProblems(a: Application, today: string): string[] {
 /** The place DfE funds: only where DfE says the applicant is eligible and the funding check is not failed. */
 export function fundedPlaceOf(a: Application, today: string): boolean {
   return a.eligible_for_funding && eligibilityOf(a, today).find((c) => c.rule === 'dfe-funding')?.outcome !== 'not-met'
-}
-
-/** DfE's schedules a course may be accepted onto (spec: schedule_identifier). */
-export function schedulesForCourse(courseIdentifier: string): string[] {
-  switch (findCourse(courseIdentifier)?.group) {
-    case 'ehco':
-      return ['npq-ehco-march', 'npq-ehco-june', 'npq-ehco-november', 'npq-ehco-december']
-    case 'specialist':
-      return ['npq-specialist-autumn', 'npq-specialist-spring']
-    default:
-      return ['npq-leadership-autumn', 'npq-leadership-spring']
-  }
-}
-
-/** The schedule matching a cohort's season, for the accept form's default. */
-export function defaultSchedule(courseIdentifier: string, cohort: string): string {
-  const options = schedulesForCourse(courseIdentifier)
-  if (findCourse(courseIdentifier)?.group === 'ehco') return cohort.endsWith('spring') ? 'npq-ehco-march' : 'npq-ehco-november'
-  return options.find((s) => s.endsWith(cohort.endsWith('spring') ? 'spring' : 'autumn')) ?? options[0]!
 }
 
 // ── Arrival: DfE's pull ──────────────────────────────────────────────────────────────────────────
@@ -496,14 +478,13 @@ export async function acceptApplication(
   const today = londonDateOf(new Date())
   const blockers = acceptanceProblems(a, today)
   const overrideReason = choice.overrideReason?.trim() ?? ''
-  if (blockers.length && !overrideReason) {
-    const message = `${blockers.join('. ')}. To accept all the same, give your reason`
-    throw new AppError('validation-failed', message, [{ field: 'override', message }])
-  }
+  // Every missing answer at once, in the form's order: partner, cohort, then the reason to accept all the same.
   const problems = []
   if (!choice.deliveryPartnerId) problems.push({ field: 'deliveryPartner', message: 'Select a delivery partner' })
   if (!choice.cohort) problems.push({ field: 'cohort', message: 'Select a cohort' })
-  if (problems.length) throw new AppError('validation-failed', 'Choose a delivery partner and a cohort', problems)
+  if (blockers.length && !overrideReason)
+    problems.push({ field: 'override', message: `${blockers.join('. ')}. To accept all the same, give your reason` })
+  if (problems.length) throw new AppError('validation-failed', problems[0]!.message, problems)
   const partner = await trx
     .selectFrom('delivery_partnerships')
     .select('delivery_partner_id')

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { courses, findCourse } from '../catalogue/courses.ts'
+import { schedulesForCourse } from '../catalogue/schedules.ts'
 import { londonDateOf } from '../dates/london.ts'
 import { applicationStatuses } from '../db/schema.ts'
 import { AppError, notFound } from '../errors.ts'
@@ -18,7 +19,6 @@ import {
   formAnswers,
   giveEndorsement,
   rejectApplication,
-  schedulesForCourse,
   sendApplicationForm,
   statusLabels,
   submitApplicationForm,

@@ -507,6 +507,7 @@ export const dfeRequestKinds = [
   'accept-application',
   'reject-application',
   'change-funded-place',
+  'change-schedule',
 ] as const
 export type DfeRequestKind = (typeof dfeRequestKinds)[number]
 export type DfeRequestStatus = 'queued' | 'sent' | 'cancelled'
@@ -671,6 +672,26 @@ export interface PlaceFundingTable {
   recorded_at: Timestamp
 }
 
+/** A delivery partner's local group for one course and cohort, with its facilitator (migration 0017). */
+export interface ParticipantGroupsTable {
+  id: Generated<string>
+  delivery_partner_id: string
+  course_identifier: string
+  cohort: string
+  name: string
+  facilitator_user_id: string | null
+  created_by: string | null
+  created_at: Timestamp
+}
+
+/** The group an enrolment is placed in: one group per enrolment (migration 0017). */
+export interface GroupMembershipsTable {
+  enrolment_id: string
+  group_id: string
+  placed_at: Timestamp
+  placed_by: string | null
+}
+
 export interface Schema {
   organisations: OrganisationsTable
   delivery_partnerships: DeliveryPartnershipsTable
@@ -715,6 +736,8 @@ export interface Schema {
   withdrawal_requests: WithdrawalRequestsTable
   agreement_requests: AgreementRequestsTable
   place_funding: PlaceFundingTable
+  participant_groups: ParticipantGroupsTable
+  group_memberships: GroupMembershipsTable
   applications: ApplicationsTable
 }
 

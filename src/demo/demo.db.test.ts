@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
+import { eligibilityOf } from '../applications/applications.ts'
+import { formStatus } from '../applications/deadlines.ts'
+import { londonDateOf } from '../dates/london.ts'
 import { roles } from '../policy/roles.ts'
 import { createTestServices, testConfig, type TestServices } from '../test-support/services.ts'
 import { loadDemoData } from './demo.ts'
@@ -33,11 +36,141 @@ test('demo data: lead providers, delivery partners, cohorts, participants and an
   }
 })
 
+/** What the lifecycle pages of the demo lead provider (EDT) and its delivery partner (North Star) show. */
+async function lifecycleState() {
+  const db = services.db
+  const edt = await db
+    .selectFrom('organisations')
+    .select('id')
+    .where('kind', '=', 'lead-provider')
+    .where('code', '=', 'edt')
+    .executeTakeFirstOrThrow()
+  const applications = await db.selectFrom('applications').selectAll().where('lead_provider_id', '=', edt.id).orderBy('trn').execute()
+  const deferralRequests = await db
+    .selectFrom('deferral_requests as r')
+    .innerJoin('enrolments as e', 'e.id', 'r.enrolment_id')
+    .innerJoin('participants as p', 'p.id', 'e.participant_id')
+    .innerJoin('organisations as dp', 'dp.id', 'e.delivery_partner_id')
+    .select(['r.id', 'r.status', 'r.conversation_recorded_at', 'r.starts_on', 'r.planned_return_on', 'e.status as enrolment_status'])
+    .select(['e.lead_provider_id', 'dp.code as partner', 'p.email'])
+    .orderBy('r.id')
+    .execute()
+  const withdrawalRequests = await db
+    .selectFrom('withdrawal_requests as r')
+    .innerJoin('enrolments as e', 'e.id', 'r.enrolment_id')
+    .innerJoin('participants as p', 'p.id', 'e.participant_id')
+    .innerJoin('organisations as dp', 'dp.id', 'e.delivery_partner_id')
+    .select(['r.id', 'r.status', 'e.status as enrolment_status', 'e.lead_provider_id', 'dp.code as partner', 'p.email'])
+    .orderBy('r.id')
+    .execute()
+  return { edt: edt.id, applications, deferralRequests, withdrawalRequests }
+}
+
+test('demo lifecycle: applications at every stage, onboarding under way, deferrals and a withdrawal waiting', async () => {
+  const today = londonDateOf(new Date())
+  const { edt, applications, deferralRequests, withdrawalRequests } = await lifecycleState()
+
+  const stageOf = (a: (typeof applications)[number]) => {
+    if (a.status !== 'applied') return a.status
+    const form = formStatus(
+      { sentOn: a.form_sent_on, dueOn: a.form_due_on, remindedAt: a.form_reminded_at, returnedAt: a.form_returned_at },
+      today,
+    )
+    return form === 'returned' ? (a.endorsed_at ? 'endorsed' : 'endorsement-requested') : `form-${form}`
+  }
+  const stages = new Set(applications.map(stageOf))
+  assert.ok(stages.size >= 4, [...stages].join(', '))
+  for (const stage of ['form-not-sent', 'form-sent', 'endorsement-requested', 'endorsed', 'rejected', 'accepted'])
+    assert.ok(stages.has(stage), `an application at ${stage}`)
+  const sent = applications.find((a) => stageOf(a) === 'form-sent')!
+  assert.ok(sent.form_due_on! > today, 'the form is due in a few days')
+  assert.ok(applications.find((a) => a.status === 'rejected')!.reason_for_rejection)
+  assert.ok(
+    applications.some(
+      (a) => a.status === 'applied' && eligibilityOf(a, today).some((c) => c.outcome === 'not-met' && c.rule !== 'scholarship'),
+    ),
+    'an application waiting for a decision fails an eligibility check',
+  )
+  for (const a of applications) {
+    assert.match(a.trn, /^[0-9]{7}$/)
+    assert.equal(a.email, a.email.toLowerCase())
+  }
+  // Made through the domain functions: the audit log and the emails are there.
+  const actions = await services.db
+    .selectFrom('audit_events')
+    .select('action')
+    .distinct()
+    .where('entity_type', '=', 'application')
+    .execute()
+  for (const action of [
+    'application.form-sent',
+    'application.form-returned',
+    'application.endorsed',
+    'application.rejected',
+    'application.accepted',
+  ])
+    assert.ok(
+      actions.some((a) => a.action === action),
+      action,
+    )
+
+  // Onboarding: one accepted place with its agreements sent and not signed; one school-funded place invoiced, not paid.
+  const placeIds = applications.filter((a) => a.status === 'accepted').map((a) => a.enrolment_id!)
+  const places = await services.db.selectFrom('enrolments').select(['id', 'status']).where('id', 'in', placeIds).execute()
+  assert.ok(places.every((p) => p.status === 'accepted'))
+  const agreements = await services.db.selectFrom('agreement_requests').selectAll().where('enrolment_id', 'in', placeIds).execute()
+  assert.ok(agreements.length >= 2 && agreements.every((r) => r.signed_at === null))
+  const funding = await services.db.selectFrom('place_funding').selectAll().where('enrolment_id', 'in', placeIds).execute()
+  assert.ok(funding.some((f) => f.funding === 'school' && f.invoice_sent_on && f.paid_on === null))
+
+  // Deferrals and withdrawals of EDT's participants at North Star, never the demo participant's own courses.
+  for (const r of [...deferralRequests, ...withdrawalRequests]) {
+    assert.equal(r.lead_provider_id, edt)
+    assert.equal(r.partner, 'north-star-tsh')
+    assert.notEqual(r.email, 'participant@demo.test')
+  }
+  const open = deferralRequests.filter((r) => r.status === 'requested')
+  assert.ok(
+    open.some((r) => r.conversation_recorded_at === null),
+    'a deferral waiting for the delivery partner’s conversation',
+  )
+  assert.ok(
+    open.some((r) => r.conversation_recorded_at !== null),
+    'a deferral waiting for the lead provider’s decision',
+  )
+  assert.ok(open.every((r) => r.enrolment_status === 'active'))
+  assert.ok(
+    deferralRequests.some((r) => r.status === 'approved' && r.enrolment_status === 'deferred'),
+    'an approved deferral',
+  )
+  for (const d of deferralRequests) {
+    assert.ok(d.starts_on >= today && d.planned_return_on > d.starts_on)
+  }
+  assert.ok(
+    withdrawalRequests.some((r) => r.status === 'requested' && r.enrolment_status === 'active'),
+    'a withdrawal waiting',
+  )
+  const priya = await services.db
+    .selectFrom('enrolments as e')
+    .innerJoin('participants as p', 'p.id', 'e.participant_id')
+    .select('e.status')
+    .where('p.email', '=', 'participant@demo.test')
+    .execute()
+  assert.deepEqual(
+    priya.map((e) => e.status),
+    ['active', 'active'],
+  )
+})
+
 test('loading it again changes nothing', async () => {
   const before = await services.db.selectFrom('audit_events').select('id').execute()
+  const lifecycle = await lifecycleState()
+  const emails = await services.db.selectFrom('email_outbox').select('id').execute()
   const again = await loadDemoData(services)
   assert.equal(again.created, 0)
   assert.equal((await services.db.selectFrom('audit_events').select('id').execute()).length, before.length)
+  assert.deepEqual(await lifecycleState(), lifecycle)
+  assert.equal((await services.db.selectFrom('email_outbox').select('id').execute()).length, emails.length)
 })
 
 test('demo accounts do not exist in production: the command refuses and sign-in refuses them', async () => {

@@ -8,6 +8,7 @@ import type { Role } from '../policy/roles.ts'
 import type { Services } from '../services.ts'
 import { addDemoEvents } from './demo-events.ts'
 import { addDemoEvidence, type DemoEnrolment } from './demo-evidence.ts'
+import { addDemoLifecycle } from './demo-lifecycle.ts'
 import { addDemoOutputs } from './demo-outputs.ts'
 
 // Demo data for development: three lead providers, three delivery partners, schools, participants
@@ -156,6 +157,7 @@ export async function loadDemoData(services: Services, options: { progress?: (li
   const passwordHash = password ? await hashPassword(password) : null
 
   let created = 0
+  const demoEnrolments: DemoEnrolment[] = []
   await db.transaction().execute(async (trx) => {
     progress('demo: organisations')
     const orgIds = new Map<string, string>()
@@ -225,7 +227,6 @@ export async function loadDemoData(services: Services, options: { progress?: (li
     }
 
     progress('demo: participants')
-    const demoEnrolments: DemoEnrolment[] = []
     const enrol = async (
       participant: { id: string; fullName: string; email: string; trn: string; userId: string | null },
       enrolment: {
@@ -325,6 +326,9 @@ export async function loadDemoData(services: Services, options: { progress?: (li
     progress('demo: prices and declarations')
     created += await addDemoOutputs(services, trx, system, placements)
   })
+  // Applications, onboarding, deferrals and withdrawals: through the pages' own functions, which need
+  // the accounts and participants above committed (several open their own transactions).
+  created += await addDemoLifecycle(services, demoEnrolments, progress)
   progress(`demo: done (${created} records created)`)
   return { created, generatedPassword }
 }

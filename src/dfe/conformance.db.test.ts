@@ -78,7 +78,7 @@ test('a void goes to DfE’s id for the declaration once its submit has succeede
   assert.ok(attempt && declaration.dfe_declaration_id)
 })
 
-test('defer, resume and withdraw carry the course and DfE’s reason', async () => {
+test('defer, resume and withdraw carry the course and DfE’s reason; change-schedule the schedule and cohort year', async () => {
   const p = await dfeParticipant(world, { course: 'npq-senco' })
   await services.db
     .insertInto('deferrals')
@@ -92,6 +92,8 @@ test('defer, resume and withdraw carry the course and DfE’s reason', async () 
     const request = await sendAndExpectSent(await queue(kind, p.enrolmentId))
     assert.equal(request.path, `/participants/npq/${p.participantId}/${kind.replace('-participant', '')}`)
   }
+  const moved = await sendAndExpectSent(await queue('change-schedule', p.enrolmentId))
+  assert.equal(moved.path, `/participants/npq/${p.participantId}/change-schedule`)
 })
 
 test('an outcome for a completed declaration, from the newest assessment result', async () => {

@@ -5,19 +5,22 @@ import type { JobSender } from '../jobs/queue.ts'
 import type { Principal } from '../policy/principal.ts'
 import { queueDfeRequest } from './requests.ts'
 
-// DfE's participant actions (defer, resume, withdraw) for one enrolment, queued only where DfE takes them.
+// DfE's participant actions (defer, resume, withdraw, change schedule) for one enrolment, queued only
+// where DfE takes them.
+
+type ParticipantChange = 'defer-participant' | 'resume-participant' | 'withdraw-participant' | 'change-schedule'
 
 /**
- * Queues DfE's defer, resume or withdraw where DfE will take it (RULES.md: defer needs a declaration,
- * withdraw a started one, and resume follows a defer or withdraw DfE was sent). Otherwise DfE does
- * not yet know the participant as started, so nothing is sent; the audit says why.
+ * Queues DfE's defer, resume, withdraw or change-schedule where DfE will take it (RULES.md: defer needs
+ * a declaration, withdraw a started one, resume follows a defer or withdraw DfE was sent, and the
+ * cohort can change only before any declaration). Otherwise nothing is sent; the audit says why.
  */
 export async function queueParticipantChange(
   trx: Trx,
   services: { jobs?: JobSender },
   by: Principal,
   e: { id: string; leadProviderId: string },
-  kind: 'defer-participant' | 'resume-participant' | 'withdraw-participant',
+  kind: ParticipantChange,
 ): Promise<boolean> {
   const why = await dfeWouldRefuse(trx, e.id, kind)
   if (why) {
@@ -29,11 +32,7 @@ export async function queueParticipantChange(
 }
 
 /** Why DfE would refuse a participant action for this enrolment (pure over what is recorded); null when it would not. */
-export async function dfeWouldRefuse(
-  db: Db | Trx,
-  enrolmentId: string,
-  kind: 'defer-participant' | 'resume-participant' | 'withdraw-participant',
-): Promise<string | null> {
+export async function dfeWouldRefuse(db: Db | Trx, enrolmentId: string, kind: ParticipantChange): Promise<string | null> {
   if (kind === 'resume-participant') {
     const told = await db
       .selectFrom('dfe_requests')
@@ -43,6 +42,17 @@ export async function dfeWouldRefuse(
       .where('status', 'in', ['queued', 'sent'])
       .executeTakeFirst()
     return told ? null : 'DfE was not told of a deferral or withdrawal, so there is nothing to resume there'
+  }
+  if (kind === 'change-schedule') {
+    const declared = await db
+      .selectFrom('declarations')
+      .select('id')
+      .where('enrolment_id', '=', enrolmentId)
+      .where('state', 'in', [...liveDeclarationStates])
+      .executeTakeFirst()
+    return declared
+      ? 'DfE changes the cohort only before a declaration: DfE keeps the original cohort, and the new one is ours for delivery'
+      : null
   }
   let q = db
     .selectFrom('declarations')

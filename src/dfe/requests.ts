@@ -6,6 +6,7 @@ import type { DfeRequestKind } from '../db/schema.ts'
 import type { JobSender } from '../jobs/queue.ts'
 import { describePrincipal, type Principal } from '../policy/principal.ts'
 import { withdrawalInForce } from '../participants/in-force.ts'
+import { defaultSchedule, schedulesForCourse } from '../catalogue/schedules.ts'
 
 // Requests to DfE's Lead Provider API v3 (spec/dfe-npq-api/v3/swagger.yaml), queued by other modules
 // inside the transaction that makes them necessary, so a request exists exactly when the change does.
@@ -99,6 +100,7 @@ export async function planDfeRequest(
     case 'defer-participant':
     case 'resume-participant':
     case 'withdraw-participant':
+    case 'change-schedule':
       return planForEnrolment(trx, leadProviderId, kind, required(kind, subjectId))
     case 'accept-application':
     case 'reject-application':
@@ -257,12 +259,12 @@ async function planForDeclaration(
 async function planForEnrolment(
   trx: Trx,
   leadProviderId: string,
-  kind: 'defer-participant' | 'resume-participant' | 'withdraw-participant',
+  kind: 'defer-participant' | 'resume-participant' | 'withdraw-participant' | 'change-schedule',
   enrolmentId: string,
 ): Promise<DfeRequestPlan> {
   const e = await trx
     .selectFrom('enrolments')
-    .select(['participant_id', 'lead_provider_id', 'course_identifier'])
+    .select(['participant_id', 'lead_provider_id', 'course_identifier', 'cohort'])
     .where('id', '=', enrolmentId)
     .executeTakeFirst()
   if (!e) throw new DfeRequestError(`No enrolment ${enrolmentId}`)
@@ -291,6 +293,29 @@ async function planForEnrolment(
       .executeTakeFirst()
     if (!withdrawal) throw new DfeRequestError('No withdrawal recorded for this participant')
     attributes.reason = withdrawal.reason
+  }
+  if (kind === 'change-schedule') {
+    // The place moved cohort: DfE's cohort is the year; the schedule is the one accepted onto if it fits the season.
+    const accepted = await trx
+      .selectFrom('applications')
+      .select('schedule_identifier')
+      .where('enrolment_id', '=', enrolmentId)
+      .executeTakeFirst()
+    const schedule =
+      accepted?.schedule_identifier && schedulesForCourse(e.course_identifier).includes(accepted.schedule_identifier)
+        ? accepted.schedule_identifier
+        : defaultSchedule(e.course_identifier, e.cohort)
+    return {
+      method: 'PUT',
+      path: `/participants/npq/${e.participant_id}/change-schedule`,
+      body: {
+        data: {
+          type: 'participant-change-schedule',
+          attributes: { schedule_identifier: schedule, course_identifier: e.course_identifier, cohort: e.cohort.slice(0, 4) },
+        },
+      },
+      participantId: e.participant_id,
+    }
   }
   const action = kind.replace('-participant', '') as 'defer' | 'resume' | 'withdraw'
   return {

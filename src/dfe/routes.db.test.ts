@@ -73,8 +73,9 @@ test('only lead-provider admins see the sync log, each their own provider’s re
   assert.equal(list.statusCode, 200)
   assert.doesNotMatch(list.body, new RegExp(participantName))
   assert.equal((await ucl.get(`/lead-provider/dfe-sync/${failedId}`)).statusCode, 404)
-  const home = await ucl.get('/lead-provider')
-  assert.match(home.body, /href="\/lead-provider\/dfe-sync"/)
+  // Reached from the Finance section of the menu.
+  const finance = await ucl.get('/lead-provider/finance')
+  assert.match(finance.body, /href="\/lead-provider\/dfe-sync"/)
 })
 
 test('the list shows a failed request with its error; the filter narrows it and a bad status is an error', async () => {

@@ -22,6 +22,7 @@ export const kindLabels: Record<DfeRequestKind, string> = {
   'defer-participant': 'Defer participant',
   'resume-participant': 'Resume participant',
   'change-funded-place': 'Change funded place',
+  'change-schedule': 'Change schedule (cohort)',
   'withdraw-participant': 'Withdraw participant',
   'post-outcome': 'Submit outcome',
   'pull-applications': 'Get applications',

@@ -267,6 +267,18 @@ test('deferring before starting moves the place to the next cohort', async () =>
     .where('enrolment_id', '=', enrolmentId)
     .executeTakeFirstOrThrow()
   assert.match(t.details ?? '', /2022-autumn to 2023-autumn/)
+  // No declaration yet: DfE moves the place too (change-schedule with the cohort year).
+  assert.deepEqual(await dfeRequests(enrolmentId), [
+    {
+      kind: 'change-schedule',
+      body: {
+        data: {
+          type: 'participant-change-schedule',
+          attributes: { schedule_identifier: 'npq-leadership-autumn', course_identifier: 'npq-headship', cohort: '2023' },
+        },
+      },
+    },
+  ])
 })
 
 test('a confirmed withdrawal withdraws the enrolment and queues DfE’s request; twice, or resuming after, is refused', async () => {
@@ -429,7 +441,7 @@ test('the daily check asks for confirmation 3 months before the return, once; co
   assert.deepEqual(await status(later.enrolmentId), { status: 'active', cohort: '2023-autumn' })
 })
 
-test('DfE is told only what it takes: no deferral or withdrawal before a declaration, and so no resume either', async () => {
+test('DfE is told only what it takes: no deferral or withdrawal before a declaration, and so no resume either; the cohort move is', async () => {
   const { enrolmentId } = await newEnrolment('Olu')
   const requestId = await services.db.transaction().execute((trx) =>
     requestDeferral(trx, services, participant, {
@@ -442,7 +454,11 @@ test('DfE is told only what it takes: no deferral or withdrawal before a declara
   )
   await services.db.transaction().execute((trx) => decideDeferral(trx, services, admin, requestId, { approve: true, reason: '' }))
   await services.db.transaction().execute((trx) => resumeEnrolment(trx, services, admin, enrolmentId, today, 'Back'))
-  assert.deepEqual(await dfeRequests(enrolmentId), [])
+  // Only the cohort move reaches DfE (allowed before any declaration).
+  assert.deepEqual(
+    (await dfeRequests(enrolmentId)).map((r) => r.kind),
+    ['change-schedule'],
+  )
   const notSent = await services.db
     .selectFrom('audit_events')
     .select('after')

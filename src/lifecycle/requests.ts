@@ -312,6 +312,7 @@ export async function decideDeferral(
     // Deferring before starting moves the place to the next cohort instead (seed 002).
     if (!r.proposed_cohort) throw refuse('decision', 'The lead provider runs no later cohort of this course to move the place to')
     await trx.updateTable('enrolments').set({ cohort: r.proposed_cohort }).where('id', '=', e.id).execute()
+    await queueParticipantChange(trx, services, by, e, 'change-schedule')
     await trx
       .insertInto('enrolment_transitions')
       .values({
@@ -560,6 +561,7 @@ export async function resumeEnrolment(trx: Trx, services: Deps, by: Principal, e
       before: { cohort: e.cohort },
       after: { cohort: plan.cohort, on_return: true },
     })
+    await queueParticipantChange(trx, services, by, e, 'change-schedule')
   }
   await transitionEnrolment(trx, by, {
     enrolmentId: e.id,

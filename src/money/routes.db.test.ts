@@ -154,7 +154,8 @@ test('the lead-provider admin sees every partner: invoice now, expected and paid
   const res = await admin.get('/lead-provider/money')
   assert.equal(res.statusCode, 200)
   assert.equal(textOf(res.body, 'h1'), 'Money')
-  assert.match(res.body, /<a class="govuk-service-navigation__link" href="\/lead-provider\/money" aria-current="true">/)
+  assert.match(res.body, /<a class="govuk-service-navigation__link" href="\/lead-provider\/finance" aria-current="true">/)
+  assert.match(res.body, /<a class="moj-sub-navigation__link" aria-current="page" href="\/lead-provider\/money">/)
   assert.deepEqual(rowsOf(res.body, 'summary-table'), [
     ['East Hub', '£333.33', '£0.00', '£0.00'],
     // North: Ada's £333.33 less Cal's clawback on the retained-1 invoice.

@@ -162,7 +162,13 @@ export function registerReportRoutes(app: FastifyInstance, services: Services): 
 
     const cohorts = cohortsOf(lp.code)
     // By default the most recent cohort that has started and has participants here, so the page opens on figures.
-    let withParticipants = db.selectFrom('enrolments').select('cohort').distinct().where('lead_provider_id', '=', lp.id)
+    // (Places still being onboarded have no figures yet.)
+    let withParticipants = db
+      .selectFrom('enrolments')
+      .select('cohort')
+      .distinct()
+      .where('lead_provider_id', '=', lp.id)
+      .where('status', '<>', 'accepted')
     if (scope.deliveryPartner) withParticipants = withParticipants.where('delivery_partner_id', '=', scope.deliveryPartner.id)
     const populated = new Set((await withParticipants.execute()).map((r) => r.cohort))
     const started = cohorts.filter((c) => c.startsOn !== null && c.startsOn <= today)

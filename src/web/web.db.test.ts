@@ -77,6 +77,54 @@ test('each role signs in to its own home page with navigation for that role', as
   }
 })
 
+test('navigation groups a role’s pages; each group has a landing page and its pages a sub-navigation', async () => {
+  const admin = new Agent(app)
+  await admin.signIn('lead-provider-admin@demo.test', password)
+  const home = await admin.get('/lead-provider')
+  const topLinks = [...home.body.matchAll(/class="govuk-service-navigation__link" href="([^"]+)"/g)].map((m) => m[1])
+  assert.deepEqual(topLinks, [
+    '/lead-provider',
+    '/lead-provider/participants',
+    '/lead-provider/delivery',
+    '/lead-provider/finance',
+    '/lead-provider/settings',
+  ])
+  assert.doesNotMatch(home.body, /moj-sub-navigation/)
+
+  const landings: [string, string, string[]][] = [
+    ['/lead-provider/participants', 'Participants', ['applications', 'onboarding', 'lifecycle', 'escalations']],
+    ['/lead-provider/delivery', 'Delivery', ['events', 'reports', 'imports']],
+    ['/lead-provider/finance', 'Finance', ['declarations', 'money', 'dfe-sync']],
+    ['/lead-provider/settings', 'Settings', ['catalogue', 'users', 'api-tokens']],
+  ]
+  for (const [url, heading, pages] of landings) {
+    const page = await admin.get(url)
+    assert.equal(page.statusCode, 200, url)
+    assert.equal(textOf(page.body, 'h1'), heading)
+    assert.match(page.body, new RegExp(`class="govuk-service-navigation__link" href="${url}" aria-current="true"`))
+    const main = /<main[\s\S]*<\/main>/.exec(page.body)![0]
+    assert.deepEqual(
+      [...main.matchAll(/<a class="govuk-link" href="\/lead-provider\/([^"]+)"/g)].map((m) => m[1]),
+      pages,
+      url,
+    )
+    // A page inside the group: the group is current in the top bar, its pages below it.
+    const inside = await admin.get(`/lead-provider/${pages[0]}`)
+    assert.equal(inside.statusCode, 200, pages[0])
+    assert.match(inside.body, new RegExp(`class="govuk-service-navigation__link" href="${url}" aria-current="true"`))
+    assert.match(inside.body, new RegExp(`<nav class="moj-sub-navigation[^"]*" aria-label="${heading}"`))
+    assert.match(inside.body, new RegExp(`<a class="moj-sub-navigation__link" aria-current="page" href="/lead-provider/${pages[0]}">`))
+  }
+
+  const lead = new Agent(app)
+  await lead.signIn('delivery-partner-lead@demo.test', password)
+  const participants = await lead.get('/delivery-partner/participants')
+  assert.equal(participants.statusCode, 200)
+  assert.match(participants.body, /href="\/delivery-partner\/escalations"[\s\S]*href="\/delivery-partner\/lifecycle"/)
+  assert.equal((await lead.get('/lead-provider/finance')).statusCode, 403, 'another role’s group')
+  assert.equal((await new Agent(app).get('/lead-provider/settings')).statusCode, 303, 'signed out')
+})
+
 test('the participant sees both enrolments (NPQH and EHCO at once)', async () => {
   const agent = new Agent(app)
   await agent.signIn('participant@demo.test', password)

@@ -82,6 +82,7 @@ test('signing in works with JavaScript turned off', async () => {
 test('a lead-provider admin invites a facilitator, who sets a password from the email and lands on their home page', async () => {
   const admin = await (await h.browser.newContext()).newPage()
   await signIn(admin, h.baseUrl, 'lead-provider-admin@demo.test')
+  await admin.getByRole('link', { name: 'Settings', exact: true }).click()
   await admin.getByRole('link', { name: 'Users', exact: true }).click()
   await expectAccessible(admin)
   await admin.getByRole('button', { name: 'Invite someone' }).click()
@@ -117,6 +118,7 @@ test('a lead-provider admin invites a facilitator, who sets a password from the 
 test('API tokens page passes axe and shows a new token once', async () => {
   const page = await (await h.browser.newContext()).newPage()
   await signIn(page, h.baseUrl, 'lead-provider-admin@demo.test')
+  await page.getByRole('link', { name: 'Settings', exact: true }).click()
   await page.getByRole('link', { name: 'API tokens', exact: true }).click()
   await expectAccessible(page)
   await page.getByLabel('Token name').fill('Finance system')

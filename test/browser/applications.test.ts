@@ -14,6 +14,7 @@ after(() => h.close())
 test('a lead-provider admin uploads an application, checks its eligibility and accepts it', async () => {
   const page = await (await h.browser.newContext()).newPage()
   await signIn(page, h.baseUrl, 'lead-provider-admin@demo.test')
+  await page.getByRole('link', { name: 'Delivery', exact: true }).click()
   await page.getByRole('link', { name: 'Imports', exact: true }).click()
   await expectAccessible(page)
   const csv =
@@ -28,6 +29,7 @@ test('a lead-provider admin uploads an application, checks its eligibility and a
   await page.locator('.govuk-panel').waitFor()
   await expectAccessible(page)
 
+  await page.getByRole('link', { name: 'Participants', exact: true }).click()
   await page.getByRole('link', { name: 'Applications', exact: true }).click()
   await expectAccessible(page)
   await page.getByLabel('Status').selectOption('applied')
@@ -46,6 +48,12 @@ test('a lead-provider admin uploads an application, checks its eligibility and a
 
   await page.getByLabel('Delivery partner').selectOption({ label: 'North Star Teaching School Hub' })
   await page.getByLabel('Cohort').selectOption('2024-autumn')
+  // The form and endorsement have not come back: the admin accepts all the same only with a reason.
+  assert.match(
+    (await page.locator('.govuk-warning-text').textContent()) ?? '',
+    /Not ready to accept: The applicant has not returned the application form/,
+  )
+  await page.getByLabel('To accept all the same, say why').fill('Form and endorsement received on paper at the open evening')
   await page.getByRole('button', { name: 'Accept application' }).click()
   await expectAccessible(page)
   assert.match((await page.locator('.govuk-notification-banner').textContent()) ?? '', /The application is accepted/)

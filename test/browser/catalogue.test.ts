@@ -14,6 +14,7 @@ after(() => h.close())
 test('a lead-provider admin browses courses and a design with its blocks, credits, cohorts and output dates', async () => {
   const page = await (await h.browser.newContext()).newPage()
   await signIn(page, h.baseUrl, 'lead-provider-admin@demo.test')
+  await page.getByRole('link', { name: 'Settings', exact: true }).click()
   await page.getByRole('link', { name: 'Catalogue', exact: true }).click()
   await expectAccessible(page)
   const table = page.getByRole('table', { name: 'Education Development Trust' })

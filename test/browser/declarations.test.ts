@@ -16,6 +16,7 @@ after(() => h.close())
 test('a lead-provider admin reviews, declares in bulk and voids a declaration', async () => {
   const page = await (await h.browser.newContext()).newPage()
   await signIn(page, h.baseUrl, 'lead-provider-admin@demo.test')
+  await page.getByRole('link', { name: 'Finance', exact: true }).click()
   await page.getByRole('link', { name: 'Declarations', exact: true }).click()
   await expectAccessible(page)
   assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Declare outputs')

@@ -41,6 +41,7 @@ after(async () => {
 test('a lead-provider admin sees a failed DfE request, reads why, and cancels it', async () => {
   const page = await (await h.browser.newContext()).newPage()
   await signIn(page, h.baseUrl, 'lead-provider-admin@demo.test')
+  await page.getByRole('link', { name: 'Finance', exact: true }).click()
   await page.getByRole('link', { name: 'DfE sync', exact: true }).click()
   await expectAccessible(page)
   assert.match((await page.getByRole('heading', { level: 1 }).textContent()) ?? '', /DfE sync/)

@@ -47,6 +47,7 @@ test('a partner’s lead logs contact and proposes removal; the lead provider ap
 
   const lead = await (await h.browser.newContext()).newPage()
   await signIn(lead, h.baseUrl, 'delivery-partner-lead@demo.test')
+  await lead.getByRole('link', { name: 'Participants', exact: true }).click()
   await lead.getByRole('link', { name: 'Escalations', exact: true }).click()
   await expectAccessible(lead)
   assert.equal(await lead.getByRole('heading', { level: 1 }).textContent(), 'Escalations')
@@ -89,6 +90,7 @@ test('a partner’s lead logs contact and proposes removal; the lead provider ap
 
   const admin = await (await h.browser.newContext()).newPage()
   await signIn(admin, h.baseUrl, 'lead-provider-admin@demo.test')
+  await admin.getByRole('link', { name: 'Participants', exact: true }).click()
   await admin.getByRole('link', { name: 'Escalations', exact: true }).click()
   await expectAccessible(admin)
   // Removals waiting for sign-off come first.

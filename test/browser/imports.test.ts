@@ -16,6 +16,7 @@ const csv = (text: string, name: string) => ({ name, mimeType: 'text/csv', buffe
 test('a lead-provider admin uploads events, fixes a problem, previews and imports them', async () => {
   const page = await (await h.browser.newContext()).newPage()
   await signIn(page, h.baseUrl, 'lead-provider-admin@demo.test')
+  await page.getByRole('link', { name: 'Delivery', exact: true }).click()
   await page.getByRole('link', { name: 'Imports', exact: true }).click()
   await expectAccessible(page)
 

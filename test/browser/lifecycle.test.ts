@@ -52,6 +52,7 @@ test('a participant requests a deferral, the delivery partner records the conver
 
   const lead = await (await h.browser.newContext()).newPage()
   await signIn(lead, h.baseUrl, 'delivery-partner-lead@demo.test')
+  await lead.getByRole('link', { name: 'Participants', exact: true }).click()
   await lead.getByRole('link', { name: 'Deferrals and withdrawals' }).click()
   await expectAccessible(lead)
   await lead.locator('#requests').getByRole('link', { name: 'Priya Patel' }).click()
@@ -66,6 +67,7 @@ test('a participant requests a deferral, the delivery partner records the conver
 
   const admin = await (await h.browser.newContext()).newPage()
   await signIn(admin, h.baseUrl, 'lead-provider-admin@demo.test')
+  await admin.getByRole('link', { name: 'Participants', exact: true }).click()
   await admin.getByRole('link', { name: 'Deferrals and withdrawals' }).click()
   await expectAccessible(admin)
   await admin.locator('#requests').getByRole('link', { name: 'Priya Patel' }).first().click()

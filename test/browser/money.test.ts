@@ -88,6 +88,7 @@ async function summaryRow(page: import('playwright-core').Page, partner: string)
 test('a lead-provider admin sets a price, sees what North Star can invoice now and downloads it', async () => {
   const page = await (await h.browser.newContext({ acceptDownloads: true })).newPage()
   await signIn(page, h.baseUrl, 'lead-provider-admin@demo.test')
+  await page.getByRole('link', { name: 'Finance', exact: true }).click()
   await page.getByRole('link', { name: 'Money', exact: true }).click()
   await expectAccessible(page)
   assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Money')

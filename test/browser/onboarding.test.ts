@@ -37,6 +37,7 @@ test('an admin sends the agreements, the school contact signs through the link, 
 
   const admin = await (await h.browser.newContext()).newPage()
   await signIn(admin, h.baseUrl, 'lead-provider-admin@demo.test')
+  await admin.getByRole('link', { name: 'Participants', exact: true }).click()
   await admin.getByRole('link', { name: 'Onboarding', exact: true }).click()
   await expectAccessible(admin)
   await admin.getByRole('link', { name: 'Priya Patel' }).click()

@@ -40,6 +40,7 @@ async function downloadCsv(page: Page): Promise<{ filename: string; records: str
 test('a lead-provider admin chooses a cohort and course, sorts by engagement and downloads CSV', async () => {
   const page = await (await h.browser.newContext()).newPage()
   await signIn(page, h.baseUrl, 'lead-provider-admin@demo.test')
+  await page.getByRole('link', { name: 'Delivery', exact: true }).click()
   await page.getByRole('link', { name: 'Reports', exact: true }).click()
   await expectAccessible(page)
   assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Reports')

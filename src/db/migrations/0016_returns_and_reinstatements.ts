@@ -6,7 +6,7 @@ import { sql, type Kysely } from 'kysely'
 // - a withdrawal recorded in error is reversed by a lead-provider admin (reinstated_*): the row stays
 //   (evidence is never deleted) and stops counting from the reinstatement;
 // - the funded place DfE pays for is held on the application and changed with DfE's
-//   change-funded-place request.
+//   change-funded-place request; a place that moves cohort is sent as DfE's change-schedule.
 
 const kinds = (values: string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '))
 const before = [
@@ -21,7 +21,7 @@ const before = [
   'accept-application',
   'reject-application',
 ]
-const after = [...before, 'change-funded-place']
+const after = [...before, 'change-funded-place', 'change-schedule']
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
