@@ -11,6 +11,7 @@ import { registerDevEmailRoutes } from './email/dev-routes.ts'
 import { registerEscalationRoutes } from './escalations/routes.ts'
 import { registerEventManagementRoutes } from './events/manage-routes.ts'
 import { registerParticipantEventRoutes } from './events/participant-routes.ts'
+import { registerGroupRoutes } from './groups/routes.ts'
 import { registerHomeRoutes } from './home/routes.ts'
 import { registerImportRoutes } from './imports/routes.ts'
 import { registerLearningRoutes } from './learning/routes.ts'
@@ -50,6 +51,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   registerEscalationRoutes(app, services)
   registerLifecycleRoutes(app, services)
   registerOnboardingRoutes(app, services)
+  registerGroupRoutes(app, services)
   registerDevEmailRoutes(app, services)
   services.api.register(app, services.db)
   return app

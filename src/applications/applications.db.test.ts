@@ -278,6 +278,14 @@ test('accepting: a partner and cohort are required; it enrols the person, reject
   assert.equal(enrolment.status, 'accepted')
   assert.equal(enrolment.cohort, '2024-autumn')
   assert.equal(enrolment.delivery_partner_id, partner.id)
+  // Placed in the partner's group for the course and cohort.
+  const group = await services.db
+    .selectFrom('group_memberships as m')
+    .innerJoin('participant_groups as g', 'g.id', 'm.group_id')
+    .select(['g.delivery_partner_id', 'g.cohort', 'g.course_identifier'])
+    .where('m.enrolment_id', '=', enrolment.id)
+    .executeTakeFirstOrThrow()
+  assert.deepEqual(group, { delivery_partner_id: partner.id, cohort: '2024-autumn', course_identifier: 'npq-headship' })
   const participant = await services.db
     .selectFrom('participants')
     .selectAll()

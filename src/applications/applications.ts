@@ -18,6 +18,7 @@ import type { Logger } from '../logging.ts'
 import type { Principal } from '../policy/principal.ts'
 import { addDays, formAction, formDueOn } from './deadlines.ts'
 import { checkEligibility, endorserLabels, endorserRoleFor, type EligibilityCheck } from './eligibility.ts'
+import { placeInGroup } from '../groups/groups.ts'
 
 // Applications (issue 7): stored from DfE's pull or a CSV upload; the short application form sent
 // by email and returned through a one-time link; the endorsement given through another one-time link
@@ -623,6 +624,8 @@ export async function acceptApplication(
       entityId: other.id,
       after: { reason: autoRejectReason, accepted_application_id: a.id },
     })
+  // Placed in the delivery partner's group for the course and cohort (onboarding, seed 001).
+  await placeInGroup(trx, by, enrolment.id)
   if (a.dfe_application_id)
     await queueDfeRequest(trx, { leadProviderId: lead.id, kind: 'accept-application', subjectId: a.id, queuedBy: by, jobs: deps.jobs })
   return { enrolmentId: enrolment.id, participantId, autoRejected: others.length }

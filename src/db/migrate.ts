@@ -16,6 +16,7 @@ import * as enrolmentLifecycle from './migrations/0013_enrolment_lifecycle.ts'
 import * as applications from './migrations/0014_applications.ts'
 import * as onboarding from './migrations/0015_onboarding.ts'
 import * as returnsAndReinstatements from './migrations/0016_returns_and_reinstatements.ts'
+import * as participantGroups from './migrations/0017_participant_groups.ts'
 
 // Versioned migrations, in order. A new migration is a new file here; an applied one is never edited.
 export const migrations: Record<string, Migration> = {
@@ -35,6 +36,7 @@ export const migrations: Record<string, Migration> = {
   '0014_applications': applications,
   '0015_onboarding': onboarding,
   '0016_returns_and_reinstatements': returnsAndReinstatements,
+  '0017_participant_groups': participantGroups,
 }
 
 export async function migrateToLatest(db: Db): Promise<MigrationResult[]> {

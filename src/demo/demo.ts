@@ -10,6 +10,7 @@ import { addDemoEvents } from './demo-events.ts'
 import { addDemoEvidence, type DemoEnrolment } from './demo-evidence.ts'
 import { addDemoLifecycle } from './demo-lifecycle.ts'
 import { addDemoOutputs } from './demo-outputs.ts'
+import { placeUngrouped } from '../groups/groups.ts'
 
 // Demo data for development: three lead providers, three delivery partners, schools, participants
 // across courses and cohorts, and one account for every role. Idempotent: running it again adds what
@@ -329,6 +330,8 @@ export async function loadDemoData(services: Services, options: { progress?: (li
   // Applications, onboarding, deferrals and withdrawals: through the pages' own functions, which need
   // the accounts and participants above committed (several open their own transactions).
   created += await addDemoLifecycle(services, demoEnrolments, progress)
+  // Every place in its delivery partner's group (a second load finds them all placed).
+  created += await placeUngrouped(services.db, { kind: 'system', name: 'demo' })
   progress(`demo: done (${created} records created)`)
   return { created, generatedPassword }
 }

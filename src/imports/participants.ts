@@ -7,6 +7,7 @@ import { findOrganisation } from '../organisations/organisations.ts'
 import { courseIdentifier, yesNo } from './fields.ts'
 import type { Importer } from './import-file.ts'
 import { leadProviderAndPartner } from './lookups.ts'
+import { placeInGroup } from '../groups/groups.ts'
 
 // `npq import participants`: one row per enrolment (a person on one course).
 
@@ -147,6 +148,7 @@ export const participantsImporter: Importer<typeof row> = {
           entityId: created.id,
           after: { course_identifier: value.course_identifier, ...wanted },
         })
+        await placeInGroup(trx, by, created.id)
         counts.created++
         continue
       }
@@ -154,6 +156,8 @@ export const participantsImporter: Importer<typeof row> = {
       if (JSON.stringify(before) !== JSON.stringify(wanted)) {
         await trx.updateTable('enrolments').set(wanted).where('id', '=', id).execute()
         await recordAudit(trx, { by, action: 'enrolment.updated', entityType: 'enrolment', entityId: id, before, after: wanted })
+        // A new partner or cohort: the partner's group for it.
+        await placeInGroup(trx, by, id)
         changed = true
       }
       if (changed) counts.updated++

@@ -10,6 +10,7 @@ import { formatDate, usersWithRole } from '../escalations/cases.ts'
 import { statusLabels, transitionEnrolment, transitionProblem } from '../participants/lifecycle.ts'
 import { describePrincipal, hasRole, type Principal } from '../policy/principal.ts'
 import type { Services } from '../services.ts'
+import { placeInGroup } from '../groups/groups.ts'
 
 // Deferral and withdrawal requests (issue 7, seed 002 §4.2): the participant (or their delivery
 // partner's lead on their behalf) asks, the delivery partner records its conversation, the lead
@@ -312,6 +313,7 @@ export async function decideDeferral(
     // Deferring before starting moves the place to the next cohort instead (seed 002).
     if (!r.proposed_cohort) throw refuse('decision', 'The lead provider runs no later cohort of this course to move the place to')
     await trx.updateTable('enrolments').set({ cohort: r.proposed_cohort }).where('id', '=', e.id).execute()
+    await placeInGroup(trx, by, e.id)
     await queueParticipantChange(trx, services, by, e, 'change-schedule')
     await trx
       .insertInto('enrolment_transitions')
@@ -569,6 +571,8 @@ export async function resumeEnrolment(trx: Trx, services: Deps, by: Principal, e
     effectiveOn: on,
     details: [details, moves ? `rejoins the ${plan.cohort} cohort at block ${plan.block}` : null].filter(Boolean).join(': '),
   })
+  // Into a group of the cohort they rejoin (after the transition: placement skips withdrawn and completed only).
+  if (moves) await placeInGroup(trx, by, e.id)
   await queueParticipantChange(trx, services, by, e, 'resume-participant')
   await tellBoth(trx, services, e, `Welcome back: ${e.courseName}`, [
     `${e.fullName} is back on ${e.courseName} from ${formatDate(on)}.`,

@@ -96,6 +96,7 @@ test('a page inside a group has the group’s pages as its sub-navigation, the c
   assert.deepEqual(
     subNavigationFor(lead, '/delivery-partner/partnership-pack')?.items.map((i) => [i.text, i.active]),
     [
+      ['Groups', false],
       ['Escalations', true],
       ['Deferrals and withdrawals', false],
     ],

@@ -35,8 +35,9 @@ export const sections: Record<Role, Section[]> = {
     {
       path: '/participants',
       text: 'Participants',
-      description: 'Participants who need your attention: escalations, deferrals and withdrawals.',
+      description: 'Your groups, and participants who need your attention: escalations, deferrals and withdrawals.',
       pages: [
+        { path: '/groups', text: 'Groups', description: 'Your groups for each course and cohort: facilitators and who is in each.' },
         {
           path: '/escalations',
           text: 'Escalations',
@@ -69,6 +70,7 @@ export const sections: Record<Role, Section[]> = {
           text: 'Deferrals and withdrawals',
           description: 'Requests to defer or withdraw from a course, for you to approve or decline.',
         },
+        { path: '/groups', text: 'Groups', description: 'Your delivery partners’ groups of participants, with their facilitators.' },
         {
           path: '/escalations',
           text: 'Escalations',

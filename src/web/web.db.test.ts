@@ -92,7 +92,7 @@ test('navigation groups a role’s pages; each group has a landing page and its 
   assert.doesNotMatch(home.body, /moj-sub-navigation/)
 
   const landings: [string, string, string[]][] = [
-    ['/lead-provider/participants', 'Participants', ['applications', 'onboarding', 'lifecycle', 'escalations']],
+    ['/lead-provider/participants', 'Participants', ['applications', 'onboarding', 'lifecycle', 'groups', 'escalations']],
     ['/lead-provider/delivery', 'Delivery', ['events', 'reports', 'imports']],
     ['/lead-provider/finance', 'Finance', ['declarations', 'money', 'dfe-sync']],
     ['/lead-provider/settings', 'Settings', ['catalogue', 'users', 'api-tokens']],
