@@ -332,6 +332,34 @@ export async function loadDemoData(services: Services, options: { progress?: (li
   created += await addDemoLifecycle(services, demoEnrolments, progress)
   // Every place in its delivery partner's group (a second load finds them all placed).
   created += await placeUngrouped(services.db, { kind: 'system', name: 'demo' })
+  // The demo facilitator runs their partner's groups that have none yet.
+  const facilitated = await services.db
+    .updateTable('participant_groups')
+    .set({
+      facilitator_user_id: (eb) =>
+        eb
+          .selectFrom('role_assignments as r')
+          .innerJoin('users as u', 'u.id', 'r.user_id')
+          .select('u.id')
+          .where('u.email', '=', 'facilitator@demo.test')
+          .where('r.role', '=', 'facilitator')
+          .whereRef('r.organisation_id', '=', 'participant_groups.delivery_partner_id')
+          .limit(1),
+    })
+    .where('facilitator_user_id', 'is', null)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('role_assignments as r')
+          .innerJoin('users as u', 'u.id', 'r.user_id')
+          .select('r.id')
+          .where('u.email', '=', 'facilitator@demo.test')
+          .where('r.role', '=', 'facilitator')
+          .whereRef('r.organisation_id', '=', 'participant_groups.delivery_partner_id'),
+      ),
+    )
+    .executeTakeFirst()
+  created += Number(facilitated.numUpdatedRows)
   progress(`demo: done (${created} records created)`)
   return { created, generatedPassword }
 }

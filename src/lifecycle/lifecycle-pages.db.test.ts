@@ -91,6 +91,7 @@ test('a withdrawal: requested, confirmed by the lead provider with a refund note
   const course = await priya.get(`/participant/enrolments/${id}`)
   assert.match(course.body, /You withdrew from this course/)
   assert.match(course.body, /Withdrawal confirmed/)
+  assert.match(course.body, /Group 1, facilitated by/, 'her delivery partner’s group and its facilitator')
   assert.doesNotMatch(course.body, /Request to withdraw/)
   const again = await priya.post(
     `/participant/enrolments/${id}/withdraw`,

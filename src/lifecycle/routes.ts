@@ -89,7 +89,7 @@ export function registerLifecycleRoutes(app: FastifyInstance, services: Services
   async function enrolmentPage(req: FastifyRequest, reply: FastifyReply, area: Area, id: string, extra: Record<string, unknown> = {}) {
     const user = userOf(req)
     const e = await enrolmentFor(user, area, id)
-    const [timeline, deferral, withdrawal, openDeferral, openWithdrawal] = await Promise.all([
+    const [timeline, deferral, withdrawal, openDeferral, openWithdrawal, group] = await Promise.all([
       enrolmentTimeline(db, e.id),
       currentDeferral(db, e.id),
       db
@@ -106,6 +106,13 @@ export function registerLifecycleRoutes(app: FastifyInstance, services: Services
         .where('enrolment_id', '=', e.id)
         .where('status', '=', 'requested')
         .executeTakeFirst(),
+      db
+        .selectFrom('group_memberships as m')
+        .innerJoin('participant_groups as g', 'g.id', 'm.group_id')
+        .leftJoin('users as f', 'f.id', 'g.facilitator_user_id')
+        .select(['g.name', 'f.full_name as facilitator'])
+        .where('m.enrolment_id', '=', e.id)
+        .executeTakeFirst(),
     ])
     const base = enrolmentPath(area, e.id)
     return reply.render(
@@ -117,6 +124,7 @@ export function registerLifecycleRoutes(app: FastifyInstance, services: Services
         base,
         backHref: area === 'participant' ? '/participant/enrolments' : `/${area}/lifecycle`,
         status: statusLabels[e.status],
+        groupText: group ? `${group.name}${group.facilitator ? `, facilitated by ${group.facilitator}` : ''}` : 'Not placed yet',
         withdrawnText: withdrawal ? `${formatDate(withdrawal.on)} (${withdrawalReasonLabel(withdrawal.reason).toLowerCase()})` : null,
         returnOn: e.status === 'deferred' && deferral?.returnOn ? formatDate(deferral.returnOn) : null,
         returnConfirmed: e.status === 'deferred' && Boolean(deferral?.confirmedAt),
