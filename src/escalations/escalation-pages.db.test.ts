@@ -242,12 +242,16 @@ test('EDT: the partner proposes removal after a contact attempt; the lead provid
     'removal-proposed',
     'removal-approved',
   ])
-  const request = await services.db
-    .selectFrom('dfe_requests')
-    .select(['kind', 'subject_id'])
-    .where('kind', '=', 'withdraw-participant')
-    .executeTakeFirst()
-  assert.equal(request?.subject_id, closed.enrolment_id)
+  // Escalated before any started declaration: DfE takes no withdrawal then, so none is sent and the audit says why.
+  const request = await services.db.selectFrom('dfe_requests').select('id').where('kind', '=', 'withdraw-participant').executeTakeFirst()
+  assert.equal(request, undefined)
+  const notSent = await services.db
+    .selectFrom('audit_events')
+    .select('after')
+    .where('action', '=', 'dfe-request.not-sent')
+    .where('entity_id', '=', closed.enrolment_id)
+    .executeTakeFirstOrThrow()
+  assert.match((notSent.after as { why: string }).why, /only after a started declaration/)
   const audit = await services.db.selectFrom('audit_events').select('action').where('actor_user_id', '=', adaId).execute()
   assert.ok(audit.some((a) => a.action === 'withdrawal.recorded'))
   assert.ok(audit.some((a) => a.action === 'escalation.removal-approved'))

@@ -40,7 +40,7 @@ test('an admin sends the agreements, the school contact signs through the link, 
   await admin.getByRole('link', { name: 'Participants', exact: true }).click()
   await admin.getByRole('link', { name: 'Onboarding', exact: true }).click()
   await expectAccessible(admin)
-  await admin.getByRole('link', { name: 'Priya Patel' }).click()
+  await admin.getByRole('link', { name: 'Priya Patel', exact: true }).click()
   await expectAccessible(admin)
   await admin.getByRole('button', { name: 'Send agreements' }).click()
   await expectAccessible(admin)
