@@ -17,6 +17,7 @@ import * as applications from './migrations/0014_applications.ts'
 import * as onboarding from './migrations/0015_onboarding.ts'
 import * as returnsAndReinstatements from './migrations/0016_returns_and_reinstatements.ts'
 import * as participantGroups from './migrations/0017_participant_groups.ts'
+import * as meetingsProjectsAssessment from './migrations/0018_meetings_projects_assessment.ts'
 
 // Versioned migrations, in order. A new migration is a new file here; an applied one is never edited.
 export const migrations: Record<string, Migration> = {
@@ -37,6 +38,7 @@ export const migrations: Record<string, Migration> = {
   '0015_onboarding': onboarding,
   '0016_returns_and_reinstatements': returnsAndReinstatements,
   '0017_participant_groups': participantGroups,
+  '0018_meetings_projects_assessment': meetingsProjectsAssessment,
 }
 
 export async function migrateToLatest(db: Db): Promise<MigrationResult[]> {

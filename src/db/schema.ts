@@ -692,6 +692,157 @@ export interface GroupMembershipsTable {
   placed_by: string | null
 }
 
+// ---- Issue 8 (migration 0018): meetings, the implementation project, the assessment ----
+
+type Time = ColumnType<Date, Date | string | undefined, Date | string>
+type MaybeTime = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+type Maybe<T> = ColumnType<T | null, T | null | undefined, T | null>
+
+export interface MeetingSchedulesTable {
+  id: Generated<string>
+  enrolment_id: string
+  meeting_number: number
+  starts_at: ColumnType<Date, Date | string, Date | string>
+  duration_minutes: ColumnType<number, number | undefined, number>
+  location: Maybe<string>
+  scheduled_by: Maybe<string>
+  scheduled_at: Time
+  cancelled_at: MaybeTime
+  cancelled_by: Maybe<string>
+}
+
+export const meetingStages = ['contracting', 'check-in', 'reflection', 'target-setting'] as const
+export type MeetingStage = (typeof meetingStages)[number]
+
+export interface MeetingLogVersionsTable {
+  id: Generated<string>
+  enrolment_id: string
+  meeting_number: number
+  version: number
+  held_on: string
+  stage: MeetingStage
+  fats_completed: ColumnType<boolean, boolean | undefined, boolean>
+  fats_completed_count: ColumnType<number, number | undefined, number>
+  checking_in: ColumnType<string, string | undefined, string>
+  key_purposes: ColumnType<string, string | undefined, string>
+  /** The five questions of Appendix 1 with their responses. */
+  answers: ColumnType<{ question: string; response: string }[], string | undefined, string>
+  created_by: Maybe<string>
+  created_at: Time
+  updated_at: Time
+  participant_signed_at: MaybeTime
+  participant_signed_by: Maybe<string>
+  line_manager_signed_at: MaybeTime
+  line_manager_signed_by: Maybe<string>
+  meeting_log_id: Maybe<string>
+}
+
+export const projectStages = ['explore', 'prepare', 'deliver', 'sustain'] as const
+export type ProjectStage = (typeof projectStages)[number]
+
+export interface ImplementationProjectsTable {
+  enrolment_id: string
+  title: ColumnType<string, string | undefined, string>
+  created_at: Time
+  updated_at: Time
+}
+
+export interface ProjectEntriesTable {
+  id: Generated<string>
+  enrolment_id: string
+  stage: ProjectStage
+  body: string
+  meeting_number: Maybe<number>
+  created_by: Maybe<string>
+  created_at: Time
+  updated_at: Time
+}
+
+export interface ProjectReportsTable {
+  id: Generated<string>
+  enrolment_id: string
+  body: Maybe<string>
+  file_name: Maybe<string>
+  file_type: Maybe<string>
+  file_size: Maybe<number>
+  file_data: Maybe<Buffer>
+  presented_on: Maybe<string>
+  submitted_by: Maybe<string>
+  submitted_at: Time
+}
+
+export interface AssessmentWindowsTable {
+  id: Generated<string>
+  lead_provider_id: string
+  course_identifier: string
+  cohort: string
+  opens_on: string
+  closes_on: string
+  engagement_deadline: string
+  max_words: number
+  case_study_title: ColumnType<string, string | undefined, string>
+  case_study: ColumnType<string, string | undefined, string>
+  created_by: Maybe<string>
+  created_at: Time
+  entries_decided_at: MaybeTime
+  externally_moderated_at: MaybeTime
+  externally_moderated_by: Maybe<string>
+  results_released_at: MaybeTime
+  results_released_by: Maybe<string>
+}
+
+export type EntryDecision = 'entered' | 'not-entered' | 'kept'
+export type EntryOutcome = 'submitted' | 'lost' | 'kept'
+
+export interface AssessmentEntriesTable {
+  id: Generated<string>
+  window_id: string
+  enrolment_id: string
+  attempt: number
+  decision: EntryDecision
+  /** numeric comes back as a string from the driver. */
+  engagement_percent: ColumnType<string | null, number | string | null | undefined, number | string | null>
+  decided_at: Time
+  decided_by: Maybe<string>
+  draft: ColumnType<string, string | undefined, string>
+  draft_word_count: ColumnType<number, number | undefined, number>
+  draft_saved_at: MaybeTime
+  submitted_text: Maybe<string>
+  submitted_word_count: Maybe<number>
+  submitted_at: MaybeTime
+  outcome: Maybe<EntryOutcome>
+}
+
+export interface ExtenuatingCircumstancesTable {
+  id: Generated<string>
+  entry_id: string
+  reason: string
+  requested_by: Maybe<string>
+  requested_at: Time
+  decision: Maybe<'accepted' | 'declined'>
+  decision_reason: Maybe<string>
+  decided_by: Maybe<string>
+  decided_at: MaybeTime
+}
+
+export interface AssessmentMarksTable {
+  id: Generated<string>
+  entry_id: string
+  script_reference: string
+  assessor_user_id: string
+  allocated_by: Maybe<string>
+  allocated_at: Time
+  mark: Maybe<number>
+  result: Maybe<'passed' | 'failed'>
+  feedback: Maybe<string>
+  marked_at: MaybeTime
+  in_moderation_sample: ColumnType<boolean, boolean | undefined, boolean>
+  moderated_by: Maybe<string>
+  moderated_at: MaybeTime
+  moderated_result: Maybe<'passed' | 'failed'>
+  moderation_notes: Maybe<string>
+}
+
 export interface Schema {
   organisations: OrganisationsTable
   delivery_partnerships: DeliveryPartnershipsTable
@@ -739,6 +890,15 @@ export interface Schema {
   participant_groups: ParticipantGroupsTable
   group_memberships: GroupMembershipsTable
   applications: ApplicationsTable
+  meeting_schedules: MeetingSchedulesTable
+  meeting_log_versions: MeetingLogVersionsTable
+  implementation_projects: ImplementationProjectsTable
+  project_entries: ProjectEntriesTable
+  project_reports: ProjectReportsTable
+  assessment_windows: AssessmentWindowsTable
+  assessment_entries: AssessmentEntriesTable
+  extenuating_circumstances: ExtenuatingCircumstancesTable
+  assessment_marks: AssessmentMarksTable
 }
 
 export const applicationStatuses = ['applied', 'accepted', 'rejected', 'expired'] as const
