@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { registerAccountRoutes } from './accounts/routes.ts'
 import { registerApiTokenRoutes } from './api/token-routes.ts'
 import { registerApplicationRoutes } from './applications/routes.ts'
+import { registerAssessmentRoutes } from './assessment/routes.ts'
 import { registerCalendarRoutes } from './calendar/routes.ts'
 import { registerCatalogueRoutes } from './catalogue/routes.ts'
 import { registerDeclarationRoutes } from './declarations/routes.ts'
@@ -15,10 +16,13 @@ import { registerGroupRoutes } from './groups/routes.ts'
 import { registerHomeRoutes } from './home/routes.ts'
 import { registerImportRoutes } from './imports/routes.ts'
 import { registerLearningRoutes } from './learning/routes.ts'
+import { registerMarkingRoutes } from './assessment/marking-routes.ts'
 import { registerLifecycleRoutes } from './lifecycle/routes.ts'
+import { registerMeetingRoutes } from './meetings/routes.ts'
 import { registerMoneyRoutes } from './money/routes.ts'
 import { registerOnboardingRoutes } from './onboarding/routes.ts'
 import { registerOrganisationRoutes } from './organisations/routes.ts'
+import { registerProjectRoutes } from './projects/routes.ts'
 import { registerRegisterRoutes } from './registers/routes.ts'
 import { registerReportRoutes } from './reports/routes.ts'
 import type { Services } from './services.ts'
@@ -52,6 +56,10 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   registerLifecycleRoutes(app, services)
   registerOnboardingRoutes(app, services)
   registerGroupRoutes(app, services)
+  registerAssessmentRoutes(app, services)
+  registerMarkingRoutes(app, services)
+  registerProjectRoutes(app, services)
+  registerMeetingRoutes(app, services)
   registerDevEmailRoutes(app, services)
   services.api.register(app, services.db)
   return app

@@ -21,6 +21,7 @@ import { defineJob, JobQueue } from './jobs/queue.ts'
 import { addLearningRecordOperations } from './learning/api.ts'
 import { createLogger, type Logger } from './logging.ts'
 import { lifecycleJobDefinitions } from './lifecycle/jobs.ts'
+import { assessmentJobDefinitions } from './assessment/jobs.ts'
 
 // The composition root: data access first, then services built on it, then (in main.ts) the app.
 // `Services` is what routes and commands receive, so tests can build it against any database.
@@ -69,6 +70,7 @@ export async function createServices(options: ServiceOptions) {
       ...escalationJobDefinitions({ db, catalogue, designs, email, config, logger }),
       ...applicationJobDefinitions({ db, email, config, catalogue, jobs, logger }),
       ...lifecycleJobDefinitions({ db, email, config, jobs, catalogue }),
+      ...assessmentJobDefinitions({ db, email, config, catalogue, designs }),
       defineJob({
         name: 'session-sweep',
         schema: z.object({}),

@@ -19,6 +19,9 @@ const MAX_FAILURES_PER_EMAIL = 5
 const MAX_FAILURES_PER_IP = 30
 const INVITATION_DAYS = 7
 const RESET_HOURS = 2
+// Sign-in links: short-lived, and at most a few per account in the throttle window.
+const SIGN_IN_LINK_MINUTES = 30
+const MAX_SIGN_IN_LINKS_PER_EMAIL = 3
 
 export type SignInResult =
   { outcome: 'signed-in'; userId: string; sessionToken: string } | { outcome: 'invalid' } | { outcome: 'throttled' }
@@ -174,6 +177,84 @@ export class Accounts {
     })
     await endAllSessions(this.db, link.userId)
     return { sessionToken: await createSession(this.db, link.userId) }
+  }
+
+  /**
+   * Emails a one-time link that signs the person in (any account that is not disabled: a line manager
+   * need never set a password). Says nothing about whether an account exists; beyond a few links per
+   * account in the throttle window, no more are sent.
+   */
+  async requestSignInLink(emailAddress: string, returnTo: string | null): Promise<void> {
+    const email = emailAddress.trim().toLowerCase()
+    await this.db.transaction().execute(async (trx) => {
+      const user = await trx
+        .selectFrom('users')
+        .select(['id', 'full_name', 'status', 'is_demo'])
+        .where('email', '=', email)
+        .forUpdate()
+        .executeTakeFirst()
+      if (!user || user.status === 'disabled' || (user.is_demo && this.config.isProduction)) return
+      const recent = await trx
+        .selectFrom('one_time_links')
+        .select(sql<number>`count(*)`.as('n'))
+        .where('user_id', '=', user.id)
+        .where('purpose', '=', 'sign-in')
+        .where('created_at', '>', sql<Date>`now() - ${THROTTLE_WINDOW}::interval`)
+        .executeTakeFirstOrThrow()
+      if (Number(recent.n) >= MAX_SIGN_IN_LINKS_PER_EMAIL) return
+      const link = await this.createLink(trx, user.id, 'sign-in', SIGN_IN_LINK_MINUTES / 60)
+      const query = returnTo ? `?returnTo=${encodeURIComponent(returnTo)}` : ''
+      await this.email.queue(trx, {
+        to: email,
+        subject: 'Your link to sign in to the NPQ platform',
+        body: `Hello ${user.full_name},\n\nUse this link to sign in (it works once and expires in ${SIGN_IN_LINK_MINUTES} minutes):\n${this.config.baseUrl}/sign-in/link/${link}${query}\n\nIf you did not ask for this, you can ignore this email.`,
+      })
+    })
+  }
+
+  /** Whether a sign-in link is still usable (for the page that asks to confirm). */
+  async signInLinkUsable(token: string): Promise<boolean> {
+    return Boolean(await this.usableSignInLink(this.db, token))
+  }
+
+  private async usableSignInLink(db: Db | Trx, token: string) {
+    const link = await db
+      .selectFrom('one_time_links as l')
+      .innerJoin('users as u', 'u.id', 'l.user_id')
+      .select(['l.id', 'u.id as userId', 'u.email', 'u.status', 'u.is_demo'])
+      .where('l.token_hash', '=', hashToken(token))
+      .where('l.purpose', '=', 'sign-in')
+      .where('l.used_at', 'is', null)
+      .where('l.expires_at', '>', new Date())
+      .where('u.status', '!=', 'disabled')
+      .executeTakeFirst()
+    return link && !(link.is_demo && this.config.isProduction) ? link : undefined
+  }
+
+  /** Uses a sign-in link (once) and starts a session; null when the link is expired, used or unknown. */
+  async signInWithLink(token: string): Promise<{ userId: string; sessionToken: string } | null> {
+    return this.db.transaction().execute(async (trx) => {
+      const link = await this.usableSignInLink(trx, token)
+      if (!link) return null
+      const used = await trx
+        .updateTable('one_time_links')
+        .set({ used_at: new Date() })
+        .where('id', '=', link.id)
+        .where('used_at', 'is', null)
+        .returning('id')
+        .executeTakeFirst()
+      if (!used) return null
+      // Following the emailed link proves the address: an invited account becomes active.
+      await trx.updateTable('users').set({ last_signed_in_at: new Date(), status: 'active' }).where('id', '=', link.userId).execute()
+      await recordAudit(trx, {
+        by: asUser(link.userId, link.email),
+        action: 'session.started',
+        entityType: 'user',
+        entityId: link.userId,
+        after: { via: 'sign-in-link' },
+      })
+      return { userId: link.userId, sessionToken: await createSession(trx, link.userId) }
+    })
   }
 
   /** Creates an active account with a password (CLI and demo data), or adds a role to an existing one. */

@@ -125,6 +125,51 @@ export function registerAccountRoutes(app: FastifyInstance, services: Services):
     }
   })
 
+  // ---- Sign in with an emailed one-time link (no password needed, e.g. for line managers) ----
+
+  app.get<{ Querystring: { returnTo?: string } }>('/sign-in/email-link', { config: { access: 'public' } }, (req, reply) =>
+    reply.render('accounts/views/email-link.njk', {
+      title: 'Email me a link to sign in',
+      values: {},
+      returnTo: safeReturnTo(req.query.returnTo),
+    }),
+  )
+
+  app.post('/sign-in/email-link', { config: { access: 'public' } }, async (req, reply) => {
+    const body = (req.body ?? {}) as Record<string, string>
+    const returnTo = safeReturnTo(body.returnTo)
+    const parsed = parseForm(resetForm, req.body)
+    if (!parsed.ok) {
+      return reply.render(
+        'accounts/views/email-link.njk',
+        { title: 'Email me a link to sign in', values: { email: body.email }, returnTo, ...parsed.form },
+        400,
+      )
+    }
+    await accounts.requestSignInLink(parsed.data.email, returnTo)
+    return reply.render('accounts/views/email-link-sent.njk', { title: 'Check your email' })
+  })
+
+  // Opening the link shows a button: mail scanners that fetch links do not use it up.
+  app.get<{ Params: { token: string }; Querystring: { returnTo?: string } }>(
+    '/sign-in/link/:token',
+    { config: { access: 'public' } },
+    async (req, reply) => {
+      if (!(await accounts.signInLinkUsable(req.params.token)))
+        return reply.render('accounts/views/sign-in-link-expired.njk', { title: 'This link has expired' }, 404)
+      return reply.render('accounts/views/sign-in-link.njk', { title: 'Sign in', returnTo: safeReturnTo(req.query.returnTo) })
+    },
+  )
+
+  app.post<{ Params: { token: string } }>('/sign-in/link/:token', { config: { access: 'public' } }, async (req, reply) => {
+    const body = (req.body ?? {}) as Record<string, string>
+    const result = await accounts.signInWithLink(req.params.token)
+    if (!result) return reply.render('accounts/views/sign-in-link-expired.njk', { title: 'This link has expired' }, 404)
+    if (req.sessionToken) await endSession(services.db, req.sessionToken)
+    startSession(reply, result.sessionToken)
+    return reply.redirect(safeReturnTo(body.returnTo) ?? '/', 303)
+  })
+
   app.get('/reset-password', { config: { access: 'public' } }, (_req, reply) =>
     reply.render('accounts/views/reset-password.njk', { title: 'Reset your password', values: {} }),
   )

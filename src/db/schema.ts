@@ -709,6 +709,7 @@ export interface MeetingSchedulesTable {
   scheduled_at: Time
   cancelled_at: MaybeTime
   cancelled_by: Maybe<string>
+  updated_at: Time
 }
 
 export const meetingStages = ['contracting', 'check-in', 'reflection', 'target-setting'] as const

@@ -4,10 +4,14 @@ import { forbidden } from '../errors.ts'
 import { welcomeChecklists } from '../onboarding/onboarding.ts'
 import { lifecycleNotices } from '../lifecycle/notices.ts'
 import { listEnrolments } from '../participants/enrolments.ts'
+import { loadMeetingEnrolments, meetingOverviews } from '../meetings/meetings.ts'
+import { meetingRows } from '../meetings/routes.ts'
+import { meetingsPath } from '../meetings/schedule.ts'
 import { can } from '../policy/policy.ts'
 import { organisationsWithRole, type Principal } from '../policy/principal.ts'
 import { roleLabels, roleSlug, type Role } from '../policy/roles.ts'
 import type { Services } from '../services.ts'
+import { scriptsForAssessor, scriptsForModerator } from '../assessment/marking.ts'
 
 // Each role's home page: what that person works on, scoped to their own organisations.
 
@@ -21,7 +25,7 @@ function organisationsOf(principal: Principal & { kind: 'user' }, role: Role) {
   return principal.roles.filter((r) => r.role === role)
 }
 
-export function registerHomeRoutes(app: FastifyInstance, { db }: Services): void {
+export function registerHomeRoutes(app: FastifyInstance, { db, catalogue }: Services): void {
   const page = (role: Role, load: (principal: Principal & { kind: 'user' }) => Promise<Record<string, unknown>>) =>
     app.get(`/${roleSlug[role]}`, { config: { access: 'signed-in' } }, async (req, reply) => {
       const principal = requireRole(req, role)
@@ -39,7 +43,15 @@ export function registerHomeRoutes(app: FastifyInstance, { db }: Services): void
     checklists: await welcomeChecklists(db, p.userId),
     notices: await lifecycleNotices(db, p.userId),
   }))
-  page('line-manager', async (p) => ({ enrolments: await listEnrolments(db, { lineManagerUserId: p.userId }) }))
+  page('line-manager', async (p) => {
+    // Only their own participants (enrolments naming them), each with their meetings.
+    const overviews = await meetingOverviews(db, await loadMeetingEnrolments(db, catalogue, { lineManagerUserId: p.userId }))
+    const participants = overviews.map((o) => ({ ...o, rows: meetingRows(o, 'line-manager'), href: meetingsPath(o.e.id) }))
+    return {
+      participants,
+      toSign: participants.flatMap((o) => o.rows.filter((r) => r.needsYou).map((r) => ({ ...r, name: o.e.fullName }))),
+    }
+  })
   page('facilitator', async (p) => ({
     enrolments: await listEnrolments(db, { deliveryPartnerIds: organisationsWithRole(p, 'facilitator') }),
     events: await upcomingEvents(db, p, 'facilitator'),
@@ -60,8 +72,13 @@ export function registerHomeRoutes(app: FastifyInstance, { db }: Services): void
       events: await upcomingEvents(db, p, 'lead-provider-admin'),
     }
   })
-  page('assessor', async () => ({}))
-  page('moderator', async () => ({}))
+  // Scripts waiting: marking not done, or moderation not done, and results not yet released.
+  page('assessor', async (p) => ({
+    waiting: (await scriptsForAssessor(db, p)).filter((s) => !s.released && s.markedAt === null).length,
+  }))
+  page('moderator', async (p) => ({
+    waiting: (await scriptsForModerator(db, p)).filter((s) => !s.released && s.moderatedAt === null).length,
+  }))
   page('school-contact', async (p) => ({
     enrolments: await listEnrolments(db, { schoolIds: organisationsWithRole(p, 'school-contact') }),
   }))

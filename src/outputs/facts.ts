@@ -204,7 +204,8 @@ export async function loadOutputFacts(
     const videoRecords = (videosOf.get(k) ?? [])
       .filter((v) => activities.has(v.activity_code))
       .map((v) => ({ kind: 'learning-record' as const, id: v.id, on: v.on, code: v.activity_code }))
-    const attempt = attemptsOf.get(e.participantId)?.[0]
+    // The latest result by then: a second attempt's result replaces the first's.
+    const attempt = attemptsOf.get(e.participantId)?.at(-1)
     const assessmentRecords = attempt
       ? [{ kind: 'assessment-attempt' as const, id: attempt.id, on: londonDateOf(new Date(attempt.externally_moderated_at!)) }]
       : []

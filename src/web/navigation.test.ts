@@ -20,13 +20,14 @@ const lead = person('delivery-partner-lead')
 const texts = (principal: Principal, url = '/') => navigationFor(principal, url).map((i) => i.text)
 const activeOf = (principal: Principal, url: string) => navigationFor(principal, url).filter((i) => i.active)
 
-test('a lead-provider admin sees Home and four groups, each with a landing page', () => {
+test('a lead-provider admin sees Home and five groups, each with a landing page', () => {
   assert.deepEqual(
     navigationFor(admin, '/lead-provider').map(({ href, text }) => ({ href, text })),
     [
       { href: '/lead-provider', text: 'Home' },
       { href: '/lead-provider/participants', text: 'Participants' },
       { href: '/lead-provider/delivery', text: 'Delivery' },
+      { href: '/lead-provider/assessments', text: 'Assessment' },
       { href: '/lead-provider/finance', text: 'Finance' },
       { href: '/lead-provider/settings', text: 'Settings' },
     ],
@@ -54,6 +55,8 @@ test('a group is active on its landing page and on any of its pages, and nothing
     ['/lead-provider/events/new', 'Delivery'],
     ['/lead-provider/reports', 'Delivery'],
     ['/lead-provider/imports', 'Delivery'],
+    ['/lead-provider/assessment/windows/1', 'Assessment'],
+    ['/lead-provider/assessment/marking', 'Assessment'],
     ['/lead-provider/declarations/made', 'Finance'],
     ['/lead-provider/money/prices', 'Finance'],
     ['/lead-provider/dfe-sync', 'Finance'],
@@ -97,8 +100,18 @@ test('a page inside a group has the group’s pages as its sub-navigation, the c
     subNavigationFor(lead, '/delivery-partner/partnership-pack')?.items.map((i) => [i.text, i.active]),
     [
       ['Groups', false],
+      ['Projects', false],
+      ['Meeting logs', false],
       ['Escalations', true],
       ['Deferrals and withdrawals', false],
+    ],
+  )
+  // The most specific page is the current one.
+  assert.deepEqual(
+    subNavigationFor(admin, '/lead-provider/assessment/marking')?.items.map((i) => [i.text, i.active]),
+    [
+      ['Windows and entries', false],
+      ['Marking and results', true],
     ],
   )
 })
@@ -117,9 +130,13 @@ test('several roles each keep their own home and items', () => {
     'Participant',
     'Events',
     'Your courses',
+    'Meetings',
+    'Project',
+    'Assessment',
     'Lead provider admin',
     'Participants',
     'Delivery',
+    'Assessment',
     'Finance',
     'Settings',
   ])
@@ -139,6 +156,7 @@ test('every group has a landing page of its own, and every page a description', 
     '/delivery-partner/participants',
     '/lead-provider/participants',
     '/lead-provider/delivery',
+    '/lead-provider/assessments',
     '/lead-provider/finance',
     '/lead-provider/settings',
   ])

@@ -25,6 +25,13 @@ export const sections: Record<Role, Section[]> = {
   participant: [
     { path: '/events', text: 'Events', description: 'Events you are booked on or can book.' },
     { path: '/enrolments', text: 'Your courses', description: 'Your courses, and deferring or withdrawing from them.' },
+    { path: '/meetings', text: 'Meetings', description: 'Your line manager or mentor meetings: schedule them, write and sign the logs.' },
+    { path: '/project', text: 'Project', description: 'Your implementation project, stage by stage, and your final report.' },
+    {
+      path: '/assessment',
+      text: 'Assessment',
+      description: 'Your summative assessment: the window, the case study, your response and results.',
+    },
   ],
   'line-manager': [],
   facilitator: [{ path: '/events', text: 'Events', description: 'Your events and their registers.' }],
@@ -38,6 +45,12 @@ export const sections: Record<Role, Section[]> = {
       description: 'Your groups, and participants who need your attention: escalations, deferrals and withdrawals.',
       pages: [
         { path: '/groups', text: 'Groups', description: 'Your groups for each course and cohort: facilitators and who is in each.' },
+        { path: '/projects', text: 'Projects', description: 'Your participants’ implementation projects and final reports (read only).' },
+        {
+          path: '/meetings',
+          text: 'Meeting logs',
+          description: 'Signed line manager or mentor meeting logs, and each participant’s progress.',
+        },
         {
           path: '/escalations',
           text: 'Escalations',
@@ -71,6 +84,7 @@ export const sections: Record<Role, Section[]> = {
           description: 'Requests to defer or withdraw from a course, for you to approve or decline.',
         },
         { path: '/groups', text: 'Groups', description: 'Your delivery partners’ groups of participants, with their facilitators.' },
+        { path: '/projects', text: 'Projects', description: 'Participants’ implementation projects and final reports (read only).' },
         {
           path: '/escalations',
           text: 'Escalations',
@@ -90,6 +104,23 @@ export const sections: Record<Role, Section[]> = {
           path: '/imports',
           text: 'Imports',
           description: 'Upload CSV files of delivery partners, participants, events, registers, learning activity or meeting logs.',
+        },
+      ],
+    },
+    {
+      path: '/assessments',
+      text: 'Assessment',
+      description: 'The summative assessment: windows and case studies, entries and attempts, marking, moderation and results.',
+      pages: [
+        {
+          path: '/assessment',
+          text: 'Windows and entries',
+          description: 'Assessment windows with their case studies, who is entered, next attempts and extenuating circumstances.',
+        },
+        {
+          path: '/assessment/marking',
+          text: 'Marking and results',
+          description: 'Allocate scripts to assessors, follow marking and moderation, record external moderation and release results.',
         },
       ],
     },
@@ -123,8 +154,8 @@ export const sections: Record<Role, Section[]> = {
       ],
     },
   ],
-  assessor: [],
-  moderator: [],
+  assessor: [{ path: '/scripts', text: 'Scripts to mark', description: 'The scripts allocated to you, anonymously.' }],
+  moderator: [{ path: '/scripts', text: 'Moderation', description: 'Scripts sampled for internal moderation, anonymously.' }],
   'school-contact': [],
 }
 
@@ -138,6 +169,12 @@ const groupActive = (path: string, base: string, group: SectionGroup) =>
 function heldRoles(principal: Principal | null): Role[] {
   if (!principal || principal.kind !== 'user') return []
   return [...new Set(principal.roles.map((r) => r.role))]
+}
+
+/** The group's page the path is on: the longest matching one (`/assessment/marking` over `/assessment`). */
+function mostSpecific(path: string, base: string, group: SectionGroup): SectionPage | undefined {
+  const matching = group.pages.filter((page) => pageActive(path, base, page))
+  return matching.sort((a, b) => b.path.length - a.path.length)[0]
 }
 
 /** Service navigation for the roles a person holds; several roles each get their own home link. */
@@ -165,7 +202,11 @@ export function subNavigationFor(principal: Principal | null, url: string): { la
       if (currentPath === base + group.path || !groupActive(currentPath, base, group)) continue
       return {
         label: group.text,
-        items: group.pages.map((page) => ({ href: base + page.path, text: page.text, active: pageActive(currentPath, base, page) })),
+        items: group.pages.map((page) => ({
+          href: base + page.path,
+          text: page.text,
+          active: page === mostSpecific(currentPath, base, group),
+        })),
       }
     }
   }

@@ -86,14 +86,16 @@ test('navigation groups a role’s pages; each group has a landing page and its 
     '/lead-provider',
     '/lead-provider/participants',
     '/lead-provider/delivery',
+    '/lead-provider/assessments',
     '/lead-provider/finance',
     '/lead-provider/settings',
   ])
   assert.doesNotMatch(home.body, /moj-sub-navigation/)
 
   const landings: [string, string, string[]][] = [
-    ['/lead-provider/participants', 'Participants', ['applications', 'onboarding', 'lifecycle', 'groups', 'escalations']],
+    ['/lead-provider/participants', 'Participants', ['applications', 'onboarding', 'lifecycle', 'groups', 'projects', 'escalations']],
     ['/lead-provider/delivery', 'Delivery', ['events', 'reports', 'imports']],
+    ['/lead-provider/assessments', 'Assessment', ['assessment', 'assessment/marking']],
     ['/lead-provider/finance', 'Finance', ['declarations', 'money', 'dfe-sync']],
     ['/lead-provider/settings', 'Settings', ['catalogue', 'users', 'api-tokens']],
   ]

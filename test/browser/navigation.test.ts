@@ -23,13 +23,14 @@ test('a lead-provider admin opens each group and a page in it, with the group cu
   await expectAccessible(page)
   assert.deepEqual(
     (await topNavigation(page).getByRole('link').allTextContents()).map((t) => t.trim()),
-    ['Home', 'Participants', 'Delivery', 'Finance', 'Settings'],
+    ['Home', 'Participants', 'Delivery', 'Assessment', 'Finance', 'Settings'],
   )
   assert.equal(await page.locator('.moj-sub-navigation').count(), 0, 'no sub-navigation on Home')
 
   const groups: [string, string[], string, string][] = [
-    ['Participants', ['Applications', 'Onboarding', 'Deferrals and withdrawals', 'Groups', 'Escalations'], 'Onboarding', 'Onboarding'],
+    ['Participants', ['Applications', 'Onboarding', 'Deferrals and withdrawals', 'Groups', 'Projects', 'Escalations'], 'Onboarding', 'Onboarding'],
     ['Delivery', ['Events', 'Reports', 'Imports'], 'Reports', 'Reports'],
+    ['Assessment', ['Windows and entries', 'Marking and results'], 'Marking and results', 'Assessment marking'],
     ['Finance', ['Declarations', 'Money', 'DfE sync'], 'DfE sync', 'DfE sync'],
     ['Settings', ['Catalogue', 'Users', 'API tokens'], 'API tokens', 'API tokens'],
   ]

@@ -28,7 +28,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       scheduled_by uuid references users(id),
       scheduled_at timestamptz not null default now(),
       cancelled_at timestamptz,
-      cancelled_by uuid references users(id)
+      cancelled_by uuid references users(id),
+      -- When the time or place last changed: the calendar invitation's stamp.
+      updated_at timestamptz not null default now()
     );
     create unique index meeting_schedules_one_live on meeting_schedules (enrolment_id, meeting_number) where cancelled_at is null;
 
@@ -52,8 +54,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       participant_signed_by uuid references users(id),
       line_manager_signed_at timestamptz,
       line_manager_signed_by uuid references users(id),
-      -- The evidence row written when both have signed.
-      meeting_log_id uuid unique references meeting_logs(id),
+      -- The evidence row written when both have signed (a later version whose evidence fields are
+      -- unchanged keeps the same row, so this is not unique).
+      meeting_log_id uuid references meeting_logs(id),
       unique (enrolment_id, meeting_number, version)
     );
 
