@@ -28,7 +28,12 @@ test('a lead-provider admin opens each group and a page in it, with the group cu
   assert.equal(await page.locator('.moj-sub-navigation').count(), 0, 'no sub-navigation on Home')
 
   const groups: [string, string[], string, string][] = [
-    ['Participants', ['Applications', 'Onboarding', 'Deferrals and withdrawals', 'Groups', 'Projects', 'Escalations'], 'Onboarding', 'Onboarding'],
+    [
+      'Participants',
+      ['Applications', 'Onboarding', 'Deferrals and withdrawals', 'Groups', 'Projects', 'Escalations'],
+      'Onboarding',
+      'Onboarding',
+    ],
     ['Delivery', ['Events', 'Reports', 'Imports'], 'Reports', 'Reports'],
     ['Assessment', ['Windows and entries', 'Marking and results'], 'Marking and results', 'Assessment marking'],
     ['Finance', ['Declarations', 'Money', 'DfE sync'], 'DfE sync', 'DfE sync'],
