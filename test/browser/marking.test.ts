@@ -118,7 +118,7 @@ test('an admin allocates, the assessor marks, the moderator moderates, the admin
     await assessor.getByRole('button', { name: 'Save mark' }).click()
     await expectAccessible(assessor)
     assert.match(await main(assessor), /Your mark is saved/)
-    await assessor.getByRole('link', { name: 'Scripts to mark' }).click()
+    await assessor.locator('main').getByRole('link', { name: 'Scripts to mark' }).click()
     await expectAccessible(assessor)
   }
   assert.match(await main(assessor), /0 scripts to mark/)
@@ -138,7 +138,7 @@ test('an admin allocates, the assessor marks, the moderator moderates, the admin
     await moderator.getByRole('button', { name: 'Save moderation' }).click()
     await expectAccessible(moderator)
     assert.match(await main(moderator), /Your moderation is saved/)
-    await moderator.getByRole('link', { name: 'Scripts to moderate' }).click()
+    await moderator.locator('main').getByRole('link', { name: 'Scripts to moderate' }).click()
     await expectAccessible(moderator)
   }
 
