@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { eligibilityOf } from '../applications/applications.ts'
-import { formStatus } from '../applications/deadlines.ts'
+import { addDays, formStatus } from '../applications/deadlines.ts'
+import { runAssessmentDaily } from '../assessment/jobs.ts'
+import { assessmentPolicy } from '../assessment/windows.ts'
+import { countWords } from '../assessment/words.ts'
 import { londonDateOf } from '../dates/london.ts'
 import { roles } from '../policy/roles.ts'
 import { createTestServices, testConfig, type TestServices } from '../test-support/services.ts'
@@ -160,6 +163,84 @@ test('demo lifecycle: applications at every stage, onboarding under way, deferra
     priya.map((e) => e.status),
     ['active', 'active'],
   )
+})
+
+test('demo assessment: an EDT window open today with an entered participant’s draft, a closed one with scripts to allocate, not Priya’s NPQH', async () => {
+  const today = londonDateOf(new Date())
+  const windows = await services.db
+    .selectFrom('assessment_windows as w')
+    .innerJoin('organisations as lp', 'lp.id', 'w.lead_provider_id')
+    .select(['w.id', 'w.course_identifier', 'w.cohort', 'w.max_words', 'w.case_study_title', 'w.case_study', 'w.entries_decided_at'])
+    .select((eb) => [
+      eb.cast<string>('w.opens_on', 'text').as('opens_on'),
+      eb.cast<string>('w.closes_on', 'text').as('closes_on'),
+      eb.cast<string>('w.engagement_deadline', 'text').as('engagement_deadline'),
+    ])
+    .where('lp.code', '=', 'edt')
+    .execute()
+  assert.equal(windows.length, 2)
+  for (const window of windows) assert.notEqual(`${window.course_identifier}|${window.cohort}`, 'npq-headship|2022-autumn')
+  const w = windows.find((window) => window.opens_on <= today && today <= window.closes_on)!
+  assert.equal(w.opens_on, addDays(today, -2))
+  assert.equal(w.closes_on, addDays(today, 5))
+  assert.equal(w.engagement_deadline, addDays(today, -9))
+  assert.equal(w.max_words, assessmentPolicy(services.catalogue, 'edt').maxWords)
+  assert.ok(w.case_study_title)
+  assert.equal(w.case_study.split('\n\n').length, 3)
+  assert.ok(w.entries_decided_at, 'the daily job leaves its entries alone')
+
+  const entries = await services.db
+    .selectFrom('assessment_entries as a')
+    .innerJoin('enrolments as e', 'e.id', 'a.enrolment_id')
+    .innerJoin('participants as p', 'p.id', 'e.participant_id')
+    .select(['a.attempt', 'a.decision', 'a.engagement_percent', 'a.draft', 'a.draft_word_count', 'a.draft_saved_at', 'a.submitted_at'])
+    .select(['a.outcome', 'e.course_identifier', 'e.cohort', 'e.status', 'p.email'])
+    .where('a.window_id', '=', w.id)
+    .execute()
+  assert.equal(entries.length, 1)
+  const entry = entries[0]!
+  assert.deepEqual(
+    [entry.attempt, entry.decision, Number(entry.engagement_percent), entry.submitted_at, entry.outcome],
+    [1, 'entered', 92.5, null, null],
+  )
+  assert.deepEqual([entry.course_identifier, entry.cohort, entry.status], [w.course_identifier, w.cohort, 'active'])
+  assert.notEqual(entry.email, 'participant@demo.test')
+  assert.ok(entry.draft && entry.draft_saved_at)
+  assert.equal(entry.draft_word_count, countWords(entry.draft))
+  assert.ok(entry.draft_word_count < w.max_words)
+
+  // Closed two weeks ago: every response submitted, none allocated (the demo assessor's list starts empty).
+  const done = windows.find((window) => window.closes_on < today)!
+  assert.equal(done.closes_on, addDays(today, -14))
+  assert.ok(done.entries_decided_at)
+  const scripts = await services.db
+    .selectFrom('assessment_entries as a')
+    .leftJoin('assessment_marks as m', 'm.entry_id', 'a.id')
+    .select(['a.decision', 'a.outcome', 'a.submitted_text', 'a.submitted_word_count', 'a.submitted_at', 'm.id as mark'])
+    .where('a.window_id', '=', done.id)
+    .execute()
+  assert.ok(scripts.length >= 2)
+  for (const s of scripts) {
+    assert.deepEqual([s.decision, s.outcome, s.mark], ['entered', 'submitted', null])
+    assert.equal(s.submitted_word_count, countWords(s.submitted_text!))
+    assert.ok(s.submitted_at! < new Date(`${addDays(done.closes_on, 1)}T00:00:00Z`))
+  }
+  assert.deepEqual(await services.db.selectFrom('assessment_marks').select('id').execute(), [])
+
+  // Priya's assessment pages start from nothing: the assessment tests make her windows and entries.
+  const priya = await services.db
+    .selectFrom('assessment_entries as a')
+    .innerJoin('enrolments as e', 'e.id', 'a.enrolment_id')
+    .innerJoin('participants as p', 'p.id', 'e.participant_id')
+    .select('a.id')
+    .where('p.email', '=', 'participant@demo.test')
+    .execute()
+  assert.deepEqual(priya, [])
+  // The daily job decides nothing for it and, before day 8 is over, closes nothing.
+  assert.deepEqual(await runAssessmentDaily(services, today), {
+    entries: { windows: 0, entered: 0, notEntered: 0, kept: 0 },
+    closed: { lost: 0, kept: 0 },
+  })
 })
 
 test('loading it again changes nothing', async () => {

@@ -6,6 +6,7 @@ import { AppError } from '../errors.ts'
 import type { Principal } from '../policy/principal.ts'
 import type { Role } from '../policy/roles.ts'
 import type { Services } from '../services.ts'
+import { addDemoAssessment } from './demo-assessment.ts'
 import { addDemoEvents } from './demo-events.ts'
 import { addDemoEvidence, type DemoEnrolment } from './demo-evidence.ts'
 import { addDemoLifecycle } from './demo-lifecycle.ts'
@@ -332,6 +333,8 @@ export async function loadDemoData(services: Services, options: { progress?: (li
   created += await addDemoLifecycle(services, demoEnrolments, progress)
   // Every place in its delivery partner's group (a second load finds them all placed).
   created += await placeUngrouped(services.db, { kind: 'system', name: 'demo' })
+  // An assessment window open today with an entered participant's draft (a second load finds the window).
+  created += await addDemoAssessment(services, progress)
   // The demo facilitator runs their partner's groups that have none yet.
   const facilitated = await services.db
     .updateTable('participant_groups')
