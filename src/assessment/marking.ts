@@ -596,6 +596,14 @@ export function markProblems(input: MarkInput): FieldError[] {
   return problems
 }
 
+/** The person's script with its window locked, read again after the lock so checks see the latest state. */
+async function lockedScript(trx: Trx, user: Principal & { kind: 'user' }, reference: string, as: 'assessor' | 'moderator') {
+  const found = await scriptFor(trx, user, reference, as)
+  if (!found) throw new AppError('not-found', 'Script not found')
+  await lockWindow(trx, found.windowId)
+  return (await scriptFor(trx, user, reference, as))!
+}
+
 /** Records (or changes) the assessor's mark, result and feedback. */
 export async function recordMark(
   trx: Trx,
@@ -603,10 +611,7 @@ export async function recordMark(
   reference: string,
   input: MarkInput,
 ): Promise<AnonymousScript> {
-  const found = await scriptFor(trx, user, reference, 'assessor')
-  if (!found) throw new AppError('not-found', 'Script not found')
-  await lockWindow(trx, found.windowId)
-  const s = (await scriptFor(trx, user, reference, 'assessor'))!
+  const s = await lockedScript(trx, user, reference, 'assessor')
   const locked = markLockedBecause(s)
   if (locked) throw validationFailed(locked)
   const problems = markProblems(input)
@@ -670,10 +675,7 @@ export async function moderateScript(
   reference: string,
   input: ModerationInput,
 ): Promise<AnonymousScript> {
-  const found = await scriptFor(trx, user, reference, 'moderator')
-  if (!found) throw new AppError('not-found', 'Script not found')
-  await lockWindow(trx, found.windowId)
-  const s = (await scriptFor(trx, user, reference, 'moderator'))!
+  const s = await lockedScript(trx, user, reference, 'moderator')
   const locked = moderationLockedBecause(s, user.userId)
   if (locked) throw validationFailed(locked)
   const problems: FieldError[] = []
