@@ -698,6 +698,7 @@ async function main() {
   try {
     if (tiny) await generate(url, { participants: 300, recordsPerParticipant: 100, quiet: values.quiet })
     result = await runBenchmark(url, options)
+    await (await import('./dashboards.ts')).benchDashboards(url, { tiny, quiet: values.quiet, json: values.json, asOf: options.asOf })
   } finally {
     if (tiny) await dropDatabase(url)
   }

@@ -7,6 +7,13 @@ import { registerCalendarRoutes } from './calendar/routes.ts'
 import { registerCatalogueRoutes } from './catalogue/routes.ts'
 import { registerDeclarationRoutes } from './declarations/routes.ts'
 import { registerOutputRoutes } from './outputs/routes.ts'
+import { registerContentRoutes } from './content/routes.ts'
+import { registerPeopleRoutes } from './people/routes.ts'
+import { registerDashboardRoutes } from './dashboards/routes.ts'
+import { registerNewsRoutes } from './news/routes.ts'
+import { registerProgressRoutes } from './progress/routes.ts'
+import { registerForumRoutes } from './forums/routes.ts'
+import { registerSurveyRoutes } from './surveys/routes.ts'
 import { registerDfeSyncRoutes } from './dfe/routes.ts'
 import { registerDevEmailRoutes } from './email/dev-routes.ts'
 import { registerEscalationRoutes } from './escalations/routes.ts'
@@ -60,6 +67,13 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   registerMarkingRoutes(app, services)
   registerProjectRoutes(app, services)
   registerMeetingRoutes(app, services)
+  registerContentRoutes(app, services)
+  registerPeopleRoutes(app, services)
+  registerDashboardRoutes(app, services)
+  registerNewsRoutes(app, services)
+  registerProgressRoutes(app, services)
+  registerForumRoutes(app, services)
+  registerSurveyRoutes(app, services)
   registerDevEmailRoutes(app, services)
   services.api.register(app, services.db)
   return app

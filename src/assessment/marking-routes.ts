@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { londonDateOf } from '../dates/london.ts'
 import { AppError, forbidden, notFound, type FieldError } from '../errors.ts'
-import { hasRole, organisationsWithRole, type Principal } from '../policy/principal.ts'
+import { can } from '../policy/policy.ts'
+import { organisationsWithRole, type Principal } from '../policy/principal.ts'
 import { dateFromParts } from '../registers/register-rules.ts'
 import type { Services } from '../services.ts'
 import { formErrors } from '../web/forms.ts'
@@ -44,7 +45,7 @@ const resultLabel = (r: string | null) => (r === 'passed' ? 'Passed' : r === 'fa
 
 function userWith(req: FastifyRequest, role: 'lead-provider-admin' | 'assessor' | 'moderator' | 'participant'): User {
   const p = req.principal
-  if (!p || p.kind !== 'user' || !hasRole(p, role)) throw forbidden()
+  if (!p || p.kind !== 'user' || !can(p, 'view', { type: 'role-home', role })) throw forbidden()
   return p
 }
 
@@ -71,7 +72,8 @@ export function registerMarkingRoutes(app: FastifyInstance, services: Services):
   async function adminWindow(req: FastifyRequest<{ Params: { id: string } }>) {
     const user = userWith(req, 'lead-provider-admin')
     const w = await loadMarkingWindow(db, req.params.id)
-    if (!w || !hasRole(user, 'lead-provider-admin', w.leadProviderId)) throw notFound('Assessment window')
+    if (!w || !can(user, 'run-marking', { type: 'assessment-window', leadProviderId: w.leadProviderId }))
+      throw notFound('Assessment window')
     return { user, w }
   }
 
@@ -273,7 +275,7 @@ export function registerMarkingRoutes(app: FastifyInstance, services: Services):
       const body = req.body ?? {}
       const input = { mark: text(body.mark), result: text(body.result), feedback: text(body.feedback) }
       try {
-        const s = await db.transaction().execute((trx) => recordMark(trx, user, req.params.reference, input))
+        const s = await db.transaction().execute((trx) => recordMark(trx, user, req.params.reference, input, services))
         return reply.redirect(`/assessor/scripts/${s.reference}?done=marked`, 303)
       } catch (error) {
         if (error instanceof AppError && error.code === 'validation-failed') {

@@ -266,7 +266,7 @@ test('release is refused until marking, moderation and external moderation are d
     } else {
       await services.db
         .transaction()
-        .execute((trx) => recordMark(trx, secondAssessor, r.script_reference, { mark: String(mark), result, feedback }))
+        .execute((trx) => recordMark(trx, secondAssessor, r.script_reference, { mark: String(mark), result, feedback }, services))
     }
   }
   // Changing a mark before moderation is allowed.
@@ -296,6 +296,15 @@ test('release is refused until marking, moderation and external moderation are d
   assert.ok(sample.some((r) => r.assessor_user_id === demoAssessor))
   assert.ok(sample.some((r) => r.assessor_user_id === secondAssessor.userId))
   assert.ok(sample.some((r) => r.mark === 45))
+  // The lead provider's moderator is told once, when the sample is drawn (not again when a mark changes).
+  const told = await services.db
+    .selectFrom('email_outbox')
+    .select(['subject', 'body'])
+    .where('to_address', '=', 'moderator@demo.test')
+    .where('subject', 'like', 'Scripts to moderate:%')
+    .execute()
+  assert.equal(told.length, 1)
+  assert.match(told[0]!.body, /\/moderator\/scripts/)
 
   refused = await release()
   assert.equal(refused.statusCode, 400)

@@ -7,7 +7,8 @@ import type { Db, Trx } from '../db/database.ts'
 import { liveDeclarationStates } from '../db/schema.ts'
 import { queueDfeRequest } from '../dfe/requests.ts'
 import { AppError, type FieldError } from '../errors.ts'
-import { hasRole, type Principal } from '../policy/principal.ts'
+import { can } from '../policy/policy.ts'
+import type { Principal } from '../policy/principal.ts'
 import type { Services } from '../services.ts'
 
 // Marking, moderation and releasing the summative assessment's results (issue 8, item 7).
@@ -345,7 +346,7 @@ async function uniqueReferences(trx: Trx, n: number): Promise<string[]> {
   return [...out]
 }
 
-const appUrl = (services: Services, path: string) => `${services.config.baseUrl.replace(/\/$/, '')}${path}`
+const appUrl = (services: Pick<Services, 'config'>, path: string) => `${services.config.baseUrl.replace(/\/$/, '')}${path}`
 
 /** Allocates every submitted, unallocated script of a closed window to the lead provider's assessors, evenly. */
 export async function allocateScripts(trx: Trx, services: Services, by: Principal, windowId: string): Promise<number> {
@@ -534,7 +535,7 @@ export async function scriptsForAssessor(db: Db | Trx, user: Principal & { kind:
     .orderBy('w.opens_on', 'desc')
     .orderBy('m.script_reference')
     .execute()
-  return rows.map(toAnonymous).filter((s) => hasRole(user, 'assessor', s.leadProviderId))
+  return rows.map(toAnonymous).filter((s) => can(user, 'mark', { type: 'assessment-script', script: s }))
 }
 
 /** The scripts in the moderation samples of the moderator's lead providers. */
@@ -561,8 +562,7 @@ export async function scriptFor(
   const row = await anonymousScripts(db).where('m.script_reference', '=', reference).executeTakeFirst()
   if (!row) return null
   const s = toAnonymous(row)
-  if (as === 'assessor') return s.assessorUserId === user.userId && hasRole(user, 'assessor', s.leadProviderId) ? s : null
-  return s.inSample && hasRole(user, 'moderator', s.leadProviderId) ? s : null
+  return can(user, as === 'assessor' ? 'mark' : 'moderate', { type: 'assessment-script', script: s }) ? s : null
 }
 
 /** Why an assessor cannot change this script's mark now (null: they can). */
@@ -610,6 +610,7 @@ export async function recordMark(
   user: Principal & { kind: 'user' },
   reference: string,
   input: MarkInput,
+  notify?: Pick<Services, 'email' | 'config'>,
 ): Promise<AnonymousScript> {
   const s = await lockedScript(trx, user, reference, 'assessor')
   const locked = markLockedBecause(s)
@@ -631,7 +632,7 @@ export async function recordMark(
     before: s.markedAt ? { mark: s.mark, result: s.result, feedback: s.feedback } : undefined,
     after,
   })
-  await redrawSample(trx, s.windowId)
+  await redrawSample(trx, s.windowId, notify)
   return (await scriptFor(trx, user, reference, 'assessor'))!
 }
 
@@ -639,7 +640,7 @@ export async function recordMark(
  * Draws the window's moderation sample once every script is marked (again after any change, keeping
  * the scripts already moderated); clears it while some script is unmarked or unallocated.
  */
-export async function redrawSample(trx: Trx, windowId: string): Promise<void> {
+export async function redrawSample(trx: Trx, windowId: string, notify?: Pick<Services, 'email' | 'config'>): Promise<void> {
   const w = await loadMarkingWindow(trx, windowId)
   if (!w || w.externallyModeratedAt || w.resultsReleasedAt) return
   const scripts = await windowScripts(trx, windowId)
@@ -656,13 +657,40 @@ export async function redrawSample(trx: Trx, windowId: string): Promise<void> {
         })),
       )
     : new Set(scripts.filter((s) => s.moderatedAt).map((s) => s.entryId))
+  let added = 0
   for (const s of scripts) {
     if (!s.markId || s.inSample === sample.has(s.entryId)) continue
+    if (!s.inSample) added++
     await trx
       .updateTable('assessment_marks')
       .set({ in_moderation_sample: sample.has(s.entryId) })
       .where('id', '=', s.markId)
       .execute()
+  }
+  if (added && notify) await tellModerators(trx, notify, w, added)
+}
+
+/** The lead provider's moderators hear when scripts join the sample, so moderation starts without anyone chasing. */
+async function tellModerators(trx: Trx, services: Pick<Services, 'email' | 'config'>, w: MarkingWindow, added: number) {
+  const moderators = await trx
+    .selectFrom('role_assignments as r')
+    .innerJoin('users as u', 'u.id', 'r.user_id')
+    .select(['u.email', 'u.full_name'])
+    .where('r.role', '=', 'moderator')
+    .where('r.organisation_id', '=', w.leadProviderId)
+    .where('u.status', '=', 'active')
+    .execute()
+  for (const m of moderators) {
+    await services.email.queue(trx, {
+      to: m.email,
+      subject: `Scripts to moderate: ${w.courseName}, ${w.cohort}`,
+      body:
+        [
+          `Hello ${m.full_name},`,
+          `Every script of ${w.courseName} (${w.cohort}) is marked, and ${added} ${added === 1 ? 'is' : 'are'} now in the sample for internal moderation.`,
+          `The sample: ${appUrl(services, '/moderator/scripts')}`,
+        ].join('\n\n') + '\n',
+    })
   }
 }
 

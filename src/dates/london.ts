@@ -31,3 +31,9 @@ export function londonMoment(date: string, time: string): Date | null {
   if (londonDateOf(moment) !== date) return null
   return new Date(moment.getTime())
 }
+
+/** "24 November 2026": a moment or a calendar date as people read it, in London. */
+export function formatLondonDate(value: Date | string): string {
+  const date = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T12:00:00Z`) : new Date(value)
+  return new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', dateStyle: 'long' }).format(date)
+}

@@ -18,6 +18,10 @@ import * as onboarding from './migrations/0015_onboarding.ts'
 import * as returnsAndReinstatements from './migrations/0016_returns_and_reinstatements.ts'
 import * as participantGroups from './migrations/0017_participant_groups.ts'
 import * as meetingsProjectsAssessment from './migrations/0018_meetings_projects_assessment.ts'
+import * as learningContent from './migrations/0019_learning_content.ts'
+import * as peopleAndForums from './migrations/0020_people_and_forums.ts'
+import * as programmeNews from './migrations/0021_programme_news.ts'
+import * as forumsAndSurveys from './migrations/0022_forums_and_surveys.ts'
 
 // Versioned migrations, in order. A new migration is a new file here; an applied one is never edited.
 export const migrations: Record<string, Migration> = {
@@ -39,6 +43,10 @@ export const migrations: Record<string, Migration> = {
   '0016_returns_and_reinstatements': returnsAndReinstatements,
   '0017_participant_groups': participantGroups,
   '0018_meetings_projects_assessment': meetingsProjectsAssessment,
+  '0019_learning_content': learningContent,
+  '0020_people_and_forums': peopleAndForums,
+  '0021_programme_news': programmeNews,
+  '0022_forums_and_surveys': forumsAndSurveys,
 }
 
 export async function migrateToLatest(db: Db): Promise<MigrationResult[]> {

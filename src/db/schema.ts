@@ -1,3 +1,8 @@
+import type { ForumsSchema } from '../forums/schema.ts'
+import type { SurveysSchema } from '../surveys/schema.ts'
+import type { ContentSchema } from '../content/schema.ts'
+import type { NewsSchema } from '../news/schema.ts'
+import type { PeopleSchema } from '../people/schema.ts'
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely'
 
 // Kysely's view of the tables (migrations are the source of truth; keep the two in step).
@@ -844,7 +849,7 @@ export interface AssessmentMarksTable {
   moderation_notes: Maybe<string>
 }
 
-export interface Schema {
+export interface Schema extends ContentSchema, PeopleSchema, NewsSchema, ForumsSchema, SurveysSchema {
   organisations: OrganisationsTable
   delivery_partnerships: DeliveryPartnershipsTable
   users: UsersTable

@@ -165,6 +165,46 @@ test('demo lifecycle: applications at every stage, onboarding under way, deferra
   )
 })
 
+test('demo meetings: the UCL participant has a signed log (evidence), one waiting for the line manager, and one meeting ahead', async () => {
+  const rows = await services.db
+    .selectFrom('meeting_log_versions as v')
+    .innerJoin('enrolments as e', 'e.id', 'v.enrolment_id')
+    .innerJoin('participants as p', 'p.id', 'e.participant_id')
+    .select(['v.meeting_number', 'v.participant_signed_at', 'v.line_manager_signed_at'])
+    .where('p.email', '=', 'ucl-participant@demo.test')
+    .orderBy('v.meeting_number')
+    .execute()
+  assert.deepEqual(
+    rows.map((r) => [r.meeting_number, r.participant_signed_at !== null, r.line_manager_signed_at !== null]),
+    [
+      [1, true, true],
+      [2, true, false],
+    ],
+  )
+  const evidence = await services.db
+    .selectFrom('meeting_logs as m')
+    .innerJoin('participants as p', 'p.id', 'm.participant_id')
+    .select('m.meeting_number')
+    .where('p.email', '=', 'ucl-participant@demo.test')
+    .execute()
+  assert.deepEqual(
+    evidence.map((m) => m.meeting_number),
+    [1],
+  )
+  const ahead = await services.db
+    .selectFrom('meeting_schedules as s')
+    .innerJoin('enrolments as e', 'e.id', 's.enrolment_id')
+    .innerJoin('participants as p', 'p.id', 'e.participant_id')
+    .select('s.meeting_number')
+    .where('p.email', '=', 'ucl-participant@demo.test')
+    .where('s.starts_at', '>', new Date())
+    .execute()
+  assert.deepEqual(
+    ahead.map((s) => s.meeting_number),
+    [3],
+  )
+})
+
 test('demo assessment: an EDT window open today with an entered participant’s draft, a closed one with scripts to allocate, not Priya’s NPQH', async () => {
   const today = londonDateOf(new Date())
   const windows = await services.db

@@ -7,9 +7,15 @@ import type { Principal } from '../policy/principal.ts'
 import type { Role } from '../policy/roles.ts'
 import type { Services } from '../services.ts'
 import { addDemoAssessment } from './demo-assessment.ts'
+import { addDemoContent } from './demo-content.ts'
+import { addDemoForums } from './demo-forums.ts'
+import { addDemoNews } from './demo-news.ts'
+import { addDemoSurveys } from './demo-surveys.ts'
+import { addDemoPeople } from './demo-people.ts'
 import { addDemoEvents } from './demo-events.ts'
 import { addDemoEvidence, type DemoEnrolment } from './demo-evidence.ts'
 import { addDemoLifecycle } from './demo-lifecycle.ts'
+import { addDemoMeetings } from './demo-meetings.ts'
 import { addDemoOutputs } from './demo-outputs.ts'
 import { placeUngrouped } from '../groups/groups.ts'
 
@@ -43,6 +49,13 @@ const demoAccounts: { email: string; fullName: string; role: Role; kind: Organis
   {
     email: 'participant@demo.test',
     fullName: 'Priya Patel',
+    role: 'participant',
+    kind: 'delivery-partner',
+    organisation: 'north-star-tsh',
+  },
+  {
+    email: 'ucl-participant@demo.test',
+    fullName: 'Sam Whitfield',
     role: 'participant',
     kind: 'delivery-partner',
     organisation: 'north-star-tsh',
@@ -308,6 +321,15 @@ export async function loadDemoData(services: Services, options: { progress?: (li
     }
     await enrol(demoParticipant, { ...common, course: 'npq-headship' })
     await enrol(demoParticipant, { ...common, course: 'npq-early-headship-coaching-offer' })
+    // A UCL participant with the same line manager: UCL's design has signed line manager meetings.
+    const uclParticipant = {
+      id: stableUuid('ucl-participant@demo.test'),
+      fullName: 'Sam Whitfield',
+      email: 'ucl-participant@demo.test',
+      trn: '1000002',
+      userId: userIds.get('ucl-participant@demo.test')!,
+    }
+    await enrol(uclParticipant, { ...common, leadProvider: 'ucl', course: 'npq-leading-behaviour-culture', cohort: '2023-autumn' })
 
     let n = 0
     for (const [leadProvider, deliveryPartner, course, cohort] of placements) {
@@ -335,6 +357,14 @@ export async function loadDemoData(services: Services, options: { progress?: (li
   created += await placeUngrouped(services.db, { kind: 'system', name: 'demo' })
   // An assessment window open today with an entered participant's draft (a second load finds the window).
   created += await addDemoAssessment(services, progress)
+  // Line manager meetings for the UCL participant (signed, awaiting a signature, scheduled).
+  created += await addDemoMeetings(services, progress)
+  // Issue 9: block content, people and forums, programme news.
+  created += await addDemoContent(services, progress)
+  created += await addDemoPeople(services, progress)
+  created += await addDemoNews(services, progress)
+  created += await addDemoForums(services, progress)
+  created += await addDemoSurveys(services, progress)
   // The demo facilitator runs their partner's groups that have none yet.
   const facilitated = await services.db
     .updateTable('participant_groups')

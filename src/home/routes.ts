@@ -1,5 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { upcomingEvents } from '../calendar/my-events.ts'
+import { londonDateOf } from '../dates/london.ts'
+import { newsForParticipant } from '../news/news.ts'
+import { surveysDue } from '../surveys/surveys.ts'
+import { dslOrganisations } from '../people/people.ts'
+import { continueLearning } from '../content/content.ts'
+import { progressOf, type CourseProgress } from '../progress/progress.ts'
+import { assessmentFacts, dueItems, meetingTasks, participantCalendar } from './participant-home.ts'
 import { forbidden } from '../errors.ts'
 import { welcomeChecklists } from '../onboarding/onboarding.ts'
 import { lifecycleNotices } from '../lifecycle/notices.ts'
@@ -21,11 +28,29 @@ function requireRole(req: FastifyRequest, role: Role): Principal & { kind: 'user
   return principal
 }
 
+/** The first live block with something left, on the first active course that has one: where to pick up. */
+function continueFrom(progress: CourseProgress[]) {
+  for (const c of progress.filter((x) => x.status === 'active')) {
+    const block = c.blocks.find((b) => b.live && b.left.length > 0)
+    if (block) {
+      const next = block.left[0]!
+      return {
+        courseName: c.courseName,
+        blockTitle: block.title,
+        title: next.title,
+        href: block.href,
+      }
+    }
+  }
+  return null
+}
+
 function organisationsOf(principal: Principal & { kind: 'user' }, role: Role) {
   return principal.roles.filter((r) => r.role === role)
 }
 
-export function registerHomeRoutes(app: FastifyInstance, { db, catalogue }: Services): void {
+export function registerHomeRoutes(app: FastifyInstance, services: Services): void {
+  const { db, catalogue } = services
   const page = (role: Role, load: (principal: Principal & { kind: 'user' }) => Promise<Record<string, unknown>>) =>
     app.get(`/${roleSlug[role]}`, { config: { access: 'signed-in' } }, async (req, reply) => {
       const principal = requireRole(req, role)
@@ -37,12 +62,30 @@ export function registerHomeRoutes(app: FastifyInstance, { db, catalogue }: Serv
       })
     })
 
-  page('participant', async (p) => ({
-    enrolments: await listEnrolments(db, { participantUserId: p.userId }),
-    events: await upcomingEvents(db, p, 'participant'),
-    checklists: await welcomeChecklists(db, p.userId),
-    notices: await lifecycleNotices(db, p.userId),
-  }))
+  page('participant', async (p) => {
+    const today = londonDateOf(new Date())
+    const progress = await progressOf(services, p.userId, today)
+    const [calendar, meetings, assessments, news, surveys, learning] = await Promise.all([
+      participantCalendar(services, p),
+      meetingTasks(services, p),
+      assessmentFacts(db, p.userId, today),
+      newsForParticipant(db, p.userId, today, 3),
+      surveysDue(services, p.userId, today),
+      continueLearning(db, services, p.userId, today),
+    ])
+    return {
+      enrolments: await listEnrolments(db, { participantUserId: p.userId }),
+      checklists: await welcomeChecklists(db, p.userId),
+      notices: await lifecycleNotices(db, p.userId),
+      calendar,
+      due: dueItems({ progress, assessments, meetings, surveys }, today),
+      // The lead provider's content first (an item started, then the next one); else the next activity left.
+      continueAt: learning
+        ? { courseName: learning.course, blockTitle: null, title: learning.title, href: learning.href }
+        : continueFrom(progress),
+      news,
+    }
+  })
   page('line-manager', async (p) => {
     // Only their own participants (enrolments naming them), each with their meetings.
     const overviews = await meetingOverviews(db, await loadMeetingEnrolments(db, catalogue, { lineManagerUserId: p.userId }))
@@ -52,13 +95,16 @@ export function registerHomeRoutes(app: FastifyInstance, { db, catalogue }: Serv
       toSign: participants.flatMap((o) => o.rows.filter((r) => r.needsYou).map((r) => ({ ...r, name: o.e.fullName }))),
     }
   })
+  const isSafeguardingLead = async (p: Principal & { kind: 'user' }) => (await dslOrganisations(db, p.userId)).length > 0
   page('facilitator', async (p) => ({
     enrolments: await listEnrolments(db, { deliveryPartnerIds: organisationsWithRole(p, 'facilitator') }),
     events: await upcomingEvents(db, p, 'facilitator'),
+    safeguarding: await isSafeguardingLead(p),
   }))
   page('delivery-partner-lead', async (p) => ({
     enrolments: await listEnrolments(db, { deliveryPartnerIds: organisationsWithRole(p, 'delivery-partner-lead') }),
     events: await upcomingEvents(db, p, 'delivery-partner-lead'),
+    safeguarding: await isSafeguardingLead(p),
   }))
   page('lead-provider-admin', async (p) => {
     const leadProviderIds = organisationsWithRole(p, 'lead-provider-admin')
@@ -70,6 +116,7 @@ export function registerHomeRoutes(app: FastifyInstance, { db, catalogue }: Serv
       enrolmentCount: enrolments.length,
       byPartner: [...byPartner.entries()].sort(([a], [b]) => a.localeCompare(b)),
       events: await upcomingEvents(db, p, 'lead-provider-admin'),
+      safeguarding: await isSafeguardingLead(p),
     }
   })
   // Scripts waiting: marking not done, or moderation not done, and results not yet released.

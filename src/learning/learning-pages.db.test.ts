@@ -65,6 +65,7 @@ test('the course page shows each self-study activity’s status, and no button f
   assert.deepEqual(rowOf(page.body, 'NPQH-B4-VIDEO'), { status: 'Completed', button: false })
   assert.deepEqual(rowOf(page.body, 'NPQH-B1-F2F'), { status: null, button: false })
   assert.match(page.body, /Mark as complete<span class="govuk-visually-hidden"> for Recorded webinar/)
+  assert.match(page.body, /href="\/participant\/learn\/npq-headship">Go to the course content in Learn/)
 })
 
 test('a participant marks a self-study activity as complete: an automatic record at now, audited, shown as Completed', async () => {

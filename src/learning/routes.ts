@@ -90,7 +90,7 @@ export function registerLearningRoutes(app: FastifyInstance, services: Services)
 }
 
 /** The signed-in participant's own enrolment on a course, or 404 (no course of theirs) / 403. */
-async function ownEnrolment({ db }: Services, principal: Principal | null, courseParam: string) {
+export async function ownEnrolment({ db }: Services, principal: Principal | null, courseParam: string) {
   if (!principal || principal.kind !== 'user') throw forbidden()
   const course = findCourse(courseParam)
   if (!course) throw notFound('Course')
@@ -139,11 +139,28 @@ async function recordSelfStudy(
   percent: number | null,
 ): Promise<{ course: Course; activity: Activity; status: Status }> {
   const { principal, course, enrolment } = await ownEnrolment(services, req.principal, req.params.course)
+  const { activity, status } = await recordActivityDone(services, principal, enrolment, course, req.params.code, percent)
+  return { course, activity, status }
+}
+
+export type OwnEnrolment = Awaited<ReturnType<typeof ownEnrolment>>['enrolment']
+
+/**
+ * Records a participant's own work on a self-study activity of their design, now: a completion
+ * (percent null) or progress. Used by "Mark as complete", video progress and block content (src/content).
+ */
+export async function recordActivityDone(
+  services: Services,
+  principal: Principal & { kind: 'user' },
+  enrolment: OwnEnrolment,
+  course: Course,
+  code: string,
+  percent: number | null,
+): Promise<{ activity: Activity; status: Status }> {
   if (enrolment.user_id !== principal.userId) throw forbidden()
   // Deferred or withdrawn: learning is read-only (progress so far is kept).
   if (enrolment.status === 'deferred' || enrolment.status === 'withdrawn')
     throw new AppError('invalid-transition', `You are ${enrolment.status} from this course: your learning is read-only`)
-  const code = req.params.code
   const design = await services.designs.designForCohort(enrolment.code, course.identifier, enrolment.cohort)
   const block = design?.blocks.find((b) => !b.provisional && b.activities.some((a) => a.code === code))
   const activity = block?.activities.find((a) => a.code === code)
@@ -198,15 +215,15 @@ async function recordSelfStudy(
       .execute()
     return statusOf(records)
   })
-  return { course, activity, status }
+  return { activity, status }
 }
 
-type Status = { completed: boolean; text: string; classes: string }
+export type Status = { completed: boolean; text: string; classes: string }
 
-const isSelfStudy = (a: Activity) => a.evidence === 'activity'
+export const isSelfStudy = (a: Activity) => a.evidence === 'activity'
 
 /** Completed by a record without a percentage or at 100%; otherwise in progress at the highest percentage. */
-function statusOf(records: { progress_percent: string | null }[]): Status {
+export function statusOf(records: { progress_percent: string | null }[]): Status {
   const percents = records.map((r) => (r.progress_percent === null ? 100 : Number(r.progress_percent)))
   const best = percents.length ? Math.max(...percents) : null
   if (best === 100) return { completed: true, text: 'Completed', classes: 'govuk-tag--green' }

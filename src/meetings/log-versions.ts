@@ -66,7 +66,7 @@ export function logProblems(input: {
 }
 
 function mustTakePart(e: MeetingEnrolment, party: Party, what: string) {
-  if (party === 'delivery-partner') {
+  if (party === 'reader') {
     throw new AppError(
       'validation-failed',
       `Only ${e.fullName} or their line manager${e.lineManagerName ? `, ${e.lineManagerName},` : ''} can ${what} this meeting log`,

@@ -197,7 +197,10 @@ test('a log signed by both becomes evidence; it is locked; a new version superse
 
   const signed = await priya.post(`${logUrl}/sign`, { version: v1.id })
   assert.equal(signed.statusCode, 303)
-  assert.equal((await emailsTo('line-manager@demo.test', 'Please sign the log of meeting 1%')).length, 1)
+  assert.equal(
+    (await emailsTo('line-manager@demo.test', 'Please sign the log of meeting 1%')).filter((m) => m.body.includes('Priya Patel')).length,
+    1,
+  )
   assert.match((await liam.get('/line-manager')).body, /Waiting for your signature[\s\S]*log of meeting 1/)
   // Signed by one: locked against edits.
   const edit = await liam.post(`${logUrl}/edit`, logForm({ checking_in: 'Changed' }), { csrfFrom: logUrl })
@@ -275,4 +278,40 @@ test('an EDT course needs no meetings: nothing to schedule', async () => {
   assert.equal(page.statusCode, 200)
   assert.match(page.body, /does not ask for line manager meetings/)
   assert.equal((await priya.get(`/meetings/${edt.id}/schedule`)).statusCode, 404)
+})
+
+test('the lead provider’s admins read their participants’ meetings and logs; another provider’s admin cannot', async () => {
+  const { db } = services
+  const ucl = (
+    await db
+      .selectFrom('organisations')
+      .select('id')
+      .where('kind', '=', 'lead-provider')
+      .where('code', '=', 'ucl')
+      .executeTakeFirstOrThrow()
+  ).id
+  await services.accounts.createUser(system, {
+    email: 'ucl-admin@demo.test',
+    fullName: 'Uma Admin',
+    role: 'lead-provider-admin',
+    organisationId: ucl,
+    password: demoPassword,
+    isDemo: true,
+  })
+  const uclAdmin = await as('ucl-admin@demo.test')
+  const list = await uclAdmin.get('/lead-provider/meetings')
+  assert.equal(list.statusCode, 200)
+  assert.ok(list.body.includes(`/meetings/${enrolmentId}`), 'Priya’s UCL course is listed')
+  assert.match(list.body, /Sam Whitfield/)
+  const page = await uclAdmin.get(`/meetings/${enrolmentId}`)
+  assert.equal(page.statusCode, 200)
+  assert.ok(!page.body.includes('Schedule or change a meeting'), 'read only')
+  assert.equal((await uclAdmin.get(`/meetings/${enrolmentId}/schedule`)).statusCode, 403)
+
+  const edtAdmin = await as('lead-provider-admin@demo.test')
+  const edtList = await edtAdmin.get('/lead-provider/meetings')
+  assert.equal(edtList.statusCode, 200)
+  assert.ok(!edtList.body.includes(enrolmentId))
+  assert.equal((await edtAdmin.get(`/meetings/${enrolmentId}`)).statusCode, 404)
+  assert.equal((await as('facilitator@demo.test').then((f) => f.get('/lead-provider/meetings'))).statusCode, 403)
 })

@@ -33,8 +33,8 @@ export type MeetingEnrolment = {
   meetingsRequired: number
 }
 
-/** The participant, the line manager, or a delivery partner lead who reads. */
-export type Party = 'participant' | 'line-manager' | 'delivery-partner'
+/** The participant, the line manager, or a reader: their delivery partner's leads or their lead provider's admins. */
+export type Party = 'participant' | 'line-manager' | 'reader'
 
 /** Meetings the lead provider's policy requires for a course group (UCL: specialist 3, leadership 4, EHCO 0). */
 export function meetingsRequired(catalogue: Catalogue, leadProviderCode: string, courseIdentifier: string): number {
@@ -80,14 +80,21 @@ const withCourse = (catalogue: Catalogue, r: EnrolmentRow): MeetingEnrolment => 
 export async function loadMeetingEnrolments(
   db: Db | Trx,
   catalogue: Catalogue,
-  scope: { ids?: string[]; participantUserId?: string; lineManagerUserId?: string; deliveryPartnerIds?: string[] },
+  scope: {
+    ids?: string[]
+    participantUserId?: string
+    lineManagerUserId?: string
+    deliveryPartnerIds?: string[]
+    leadProviderIds?: string[]
+  },
 ): Promise<MeetingEnrolment[]> {
-  if ((scope.ids && !scope.ids.length) || (scope.deliveryPartnerIds && !scope.deliveryPartnerIds.length)) return []
+  if ([scope.ids, scope.deliveryPartnerIds, scope.leadProviderIds].some((list) => list && !list.length)) return []
   let q = enrolmentQuery(db)
   if (scope.ids) q = q.where('e.id', 'in', scope.ids)
   if (scope.participantUserId) q = q.where('p.user_id', '=', scope.participantUserId)
   if (scope.lineManagerUserId) q = q.where('e.line_manager_user_id', '=', scope.lineManagerUserId)
   if (scope.deliveryPartnerIds) q = q.where('e.delivery_partner_id', 'in', scope.deliveryPartnerIds)
+  if (scope.leadProviderIds) q = q.where('e.lead_provider_id', 'in', scope.leadProviderIds)
   const rows = await q.orderBy('p.full_name').orderBy('e.course_identifier').execute()
   return rows.map((r) => withCourse(catalogue, r))
 }
@@ -96,7 +103,8 @@ export async function loadMeetingEnrolments(
 export function partyOf(user: User, e: MeetingEnrolment): Party | null {
   if (e.participantUserId === user.userId) return 'participant'
   if (e.lineManagerUserId === user.userId) return 'line-manager'
-  if (e.deliveryPartnerId && organisationsWithRole(user, 'delivery-partner-lead').includes(e.deliveryPartnerId)) return 'delivery-partner'
+  if (e.deliveryPartnerId && organisationsWithRole(user, 'delivery-partner-lead').includes(e.deliveryPartnerId)) return 'reader'
+  if (organisationsWithRole(user, 'lead-provider-admin').includes(e.leadProviderId)) return 'reader'
   return null
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { londonDateOf, londonMoment, londonTimeOf } from '../dates/london.ts'
+import { formatLondonDate, londonDateOf, londonMoment, londonTimeOf } from '../dates/london.ts'
 import { meetingStages, type MeetingStage } from '../db/schema.ts'
 import { AppError, forbidden, notFound, type FieldError } from '../errors.ts'
 import { formatSpan } from '../events/times.ts'
@@ -103,43 +103,51 @@ export function registerMeetingRoutes(app: FastifyInstance, services: Services):
     })
   })
 
-  app.get('/delivery-partner/meetings', { config: { access: 'signed-in' } }, async (req, reply) => {
-    const user = userOf(req)
-    const partnerIds = organisationsWithRole(user, 'delivery-partner-lead')
-    if (!partnerIds.length) throw forbidden()
-    const enrolments = await loadMeetingEnrolments(db, catalogue, { deliveryPartnerIds: partnerIds })
-    const overviews = await meetingOverviews(
-      db,
-      enrolments.filter((e) => e.meetingsRequired > 0),
-    )
-    const signed = overviews.flatMap((o) =>
-      o.meetings
-        .filter((m) => m.signed)
-        .map((m) => ({
+  // Delivery partner leads and lead provider admins read signed logs and each participant's progress.
+  for (const area of ['delivery-partner', 'lead-provider'] as const) {
+    app.get(`/${area}/meetings`, { config: { access: 'signed-in' } }, async (req, reply) => {
+      const user = userOf(req)
+      const organisationIds = organisationsWithRole(user, area === 'delivery-partner' ? 'delivery-partner-lead' : 'lead-provider-admin')
+      if (!organisationIds.length) throw forbidden()
+      const enrolments = await loadMeetingEnrolments(
+        db,
+        catalogue,
+        area === 'delivery-partner' ? { deliveryPartnerIds: organisationIds } : { leadProviderIds: organisationIds },
+      )
+      const overviews = await meetingOverviews(
+        db,
+        enrolments.filter((e) => e.meetingsRequired > 0),
+      )
+      const signed = overviews.flatMap((o) =>
+        o.meetings
+          .filter((m) => m.signed)
+          .map((m) => ({
+            name: o.e.fullName,
+            course: `${o.e.courseName}, ${o.e.cohort}`,
+            number: m.number,
+            heldOn: m.signed!.heldOn,
+            version: m.signed!.version,
+            fats: m.signed!.fatsCompleted ? `Yes (${m.signed!.fatsCompletedCount})` : 'No',
+            href: `${meetingsPath(o.e.id)}/logs/${m.number}`,
+          })),
+      )
+      signed.sort((a, b) => b.heldOn.localeCompare(a.heldOn) || a.name.localeCompare(b.name))
+      return reply.render(view('delivery-partner'), {
+        title: 'Line manager meeting logs',
+        area,
+        signed,
+        progress: overviews.map((o) => ({
           name: o.e.fullName,
           course: `${o.e.courseName}, ${o.e.cohort}`,
-          number: m.number,
-          heldOn: m.signed!.heldOn,
-          version: m.signed!.version,
-          fats: m.signed!.fatsCompleted ? `Yes (${m.signed!.fatsCompletedCount})` : 'No',
-          href: `${meetingsPath(o.e.id)}/logs/${m.number}`,
+          required: o.e.meetingsRequired,
+          scheduled: o.scheduledCount,
+          signed: o.signedCount,
+          lineManager: o.e.lineManagerName,
+          href: meetingsPath(o.e.id),
         })),
-    )
-    signed.sort((a, b) => b.heldOn.localeCompare(a.heldOn) || a.name.localeCompare(b.name))
-    return reply.render(view('delivery-partner'), {
-      title: 'Line manager meeting logs',
-      signed,
-      progress: overviews.map((o) => ({
-        name: o.e.fullName,
-        course: `${o.e.courseName}, ${o.e.cohort}`,
-        required: o.e.meetingsRequired,
-        scheduled: o.scheduledCount,
-        signed: o.signedCount,
-        lineManager: o.e.lineManagerName,
-        href: meetingsPath(o.e.id),
-      })),
+      })
     })
-  })
+  }
 
   // ---- One enrolment's meetings ----
 
@@ -220,7 +228,7 @@ export function registerMeetingRoutes(app: FastifyInstance, services: Services):
   }
 
   const mustTakePart = (e: MeetingEnrolment, party: Party) => {
-    if (party === 'delivery-partner') throw forbidden()
+    if (party === 'reader') throw forbidden()
     if (e.meetingsRequired === 0) throw notFound('Meeting')
   }
 
@@ -312,7 +320,7 @@ export function registerMeetingRoutes(app: FastifyInstance, services: Services):
     return versionQuery(db).where('v.enrolment_id', '=', e.id).where('v.meeting_number', '=', n).orderBy('v.version').execute()
   }
 
-  const signedText = (at: Date | null) => (at ? `Signed ${londonDateOf(at)}` : 'Not signed')
+  const signedText = (at: Date | null) => (at ? `Signed on ${formatLondonDate(at)}` : 'Not signed')
 
   async function logPage(req: FastifyRequest, reply: FastifyReply, e: MeetingEnrolment, party: Party, n: number, errors?: FieldError[]) {
     const versions = await versionsOf(e, n)
@@ -320,7 +328,7 @@ export function registerMeetingRoutes(app: FastifyInstance, services: Services):
     const evidence = versions.filter(isSignedByBoth).at(-1) ?? null
     const [o] = await meetingOverviews(db, [e])
     const m = o!.meetings.find((x) => x.number === n)!
-    const takesPart = party !== 'delivery-partner'
+    const takesPart = party !== 'reader'
     const side = party === 'participant' ? 'participant' : 'line-manager'
     const done = (req.query as { done?: string }).done
     return reply.render(
@@ -427,7 +435,7 @@ export function registerMeetingRoutes(app: FastifyInstance, services: Services):
   app.get<{ Params: { id: string; n: string } }>('/meetings/:id/logs/:n/edit', { config: { access: 'signed-in' } }, async (req, reply) => {
     const { e, party } = await load(req, req.params.id)
     const n = meetingNumberOf(e, req.params.n)
-    if (party === 'delivery-partner') {
+    if (party === 'reader') {
       return logPage(req, reply, e, party, n, [
         { field: 'log', message: `Only ${e.fullName} or their line manager can write this meeting log` },
       ])
@@ -459,7 +467,7 @@ export function registerMeetingRoutes(app: FastifyInstance, services: Services):
       const redisplay = async (errors: FieldError[]) => {
         const latest = (await versionsOf(e, n)).at(-1)
         // A signed (locked) version or someone who may not write: the log page says why.
-        if (party === 'delivery-partner' || (latest && isLocked(latest)))
+        if (party === 'reader' || (latest && isLocked(latest)))
           return logPage(
             req,
             reply,

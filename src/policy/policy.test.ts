@@ -123,3 +123,22 @@ test('reports: a delivery partner lead sees their own partner’s; lead-provider
   assert.equal(can(otherAdmin, 'import', { type: 'organisation', organisation: lp }), false)
   assert.equal(can(dpLead, 'import', { type: 'organisation', organisation: dp }), false)
 })
+
+test('marking: admins of the lead provider run it; assessors mark only their own scripts, moderators only sampled ones', () => {
+  const window = { type: 'assessment-window', leadProviderId: 'lp-1' } as const
+  assert.equal(can(person('a', ['lead-provider-admin', 'lp-1']), 'run-marking', window), true)
+  assert.equal(can(person('a2', ['lead-provider-admin', 'lp-2']), 'run-marking', window), false)
+  assert.equal(can(person('as', ['assessor', 'lp-1']), 'run-marking', window), false)
+
+  const script = (assessorUserId: string | null, inSample: boolean) =>
+    ({ type: 'assessment-script', script: { leadProviderId: 'lp-1', assessorUserId, inSample } }) as const
+  const assessor = person('as', ['assessor', 'lp-1'])
+  assert.equal(can(assessor, 'mark', script('as', false)), true)
+  assert.equal(can(assessor, 'mark', script('someone-else', false)), false)
+  assert.equal(can(person('as', ['assessor', 'lp-2']), 'mark', script('as', false)), false, 'no longer an assessor of that lead provider')
+  assert.equal(can(assessor, 'moderate', script('as', true)), false)
+  const moderator = person('m', ['moderator', 'lp-1'])
+  assert.equal(can(moderator, 'moderate', script('as', true)), true)
+  assert.equal(can(moderator, 'moderate', script('as', false)), false)
+  assert.equal(can(person('m2', ['moderator', 'lp-2']), 'moderate', script('as', true)), false)
+})

@@ -35,6 +35,8 @@ export type Resource =
   | { type: 'enrolment'; enrolment: EnrolmentRef }
   | { type: 'event'; event: EventRef }
   | { type: 'development-tools'; enabled: boolean }
+  | { type: 'assessment-window'; leadProviderId: string }
+  | { type: 'assessment-script'; script: { leadProviderId: string; assessorUserId: string | null; inSample: boolean } }
 
 export type Action =
   | 'view' // a role's home page, an organisation, an enrolment
@@ -55,6 +57,9 @@ export type Action =
   | 'set-contract-prices' // price per teacher per course and cohort (lead-provider admins)
   | 'manage-applications' // applications: forms, decisions (lead-provider admins)
   | 'create' // an invitation
+  | 'run-marking' // an assessment window: allocate scripts, record external moderation, release results (lead-provider admins)
+  | 'mark' // an assessment script allocated to this assessor
+  | 'moderate' // an assessment script in the internal moderation sample
   | 'use'
 
 type Rule<R extends Resource> = (principal: Principal, action: Action, resource: R) => boolean
@@ -159,6 +164,16 @@ const rules: Rules = {
   },
 
   'development-tools': (_p, action, { enabled }) => action === 'use' && enabled,
+
+  // The summative assessment's marking: admins run it; assessors see only scripts allocated to them, and
+  // moderators only sampled ones — of lead providers where they still hold that role.
+  'assessment-window': (p, action, { leadProviderId }) => action === 'run-marking' && hasRole(p, 'lead-provider-admin', leadProviderId),
+  'assessment-script': (p, action, { script }) => {
+    if (p.kind !== 'user') return false
+    if (action === 'mark') return script.assessorUserId === p.userId && hasRole(p, 'assessor', script.leadProviderId)
+    if (action === 'moderate') return script.inSample && hasRole(p, 'moderator', script.leadProviderId)
+    return false
+  },
 }
 
 export function can(principal: Principal | null, action: Action, resource: Resource): boolean {

@@ -371,3 +371,30 @@ test('a participant keeps their project, reports on it and their partner and pro
   assert.deepEqual(await counts(), countsBefore)
   assert.equal(JSON.stringify(await evidence()), evidenceBefore)
 })
+
+test('while a place is deferred the project is read-only: the page shows why, and changes are refused with nothing saved', async () => {
+  const priya = await as('participant@demo.test')
+  const npqh = await priyaEnrolment('npq-headship')
+  const base = `/participant/enrolments/${npqh.id}/project`
+  const titleBefore = (
+    await services.db.selectFrom('implementation_projects').select('title').where('enrolment_id', '=', npqh.id).executeTakeFirst()
+  )?.title
+  const csrf = csrfToken((await priya.get(base)).body)
+  await services.db.updateTable('enrolments').set({ status: 'deferred' }).where('id', '=', npqh.id).execute()
+  try {
+    const page = await priya.get(base)
+    assert.equal(page.statusCode, 200)
+    assert.match(page.body, /is deferred: your project is read-only until you return/)
+    assert.ok(!page.body.includes('Save title'))
+    const refused = await priya.post(`${base}/title`, { title: 'Changed while deferred' }, { csrf })
+    assert.equal(refused.statusCode, 400)
+    assert.match(refused.body, /read-only until you return/)
+    assert.equal((await priya.get(`${base}/entries/new?stage=explore`)).statusCode, 400)
+    const titleAfter = (
+      await services.db.selectFrom('implementation_projects').select('title').where('enrolment_id', '=', npqh.id).executeTakeFirst()
+    )?.title
+    assert.equal(titleAfter, titleBefore)
+  } finally {
+    await services.db.updateTable('enrolments').set({ status: 'active' }).where('id', '=', npqh.id).execute()
+  }
+})

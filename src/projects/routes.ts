@@ -2,7 +2,7 @@ import fastifyMultipart from '@fastify/multipart'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { londonDateOf } from '../dates/london.ts'
 import { formatDate } from '../escalations/cases.ts'
-import { forbidden, notFound, type FieldError } from '../errors.ts'
+import { AppError, forbidden, notFound, type FieldError } from '../errors.ts'
 import { loadEnrolment, type EnrolmentSummary } from '../lifecycle/requests.ts'
 import { organisationsWithRole, type Principal } from '../policy/principal.ts'
 import { dateFromParts } from '../registers/register-rules.ts'
@@ -76,6 +76,15 @@ export function registerProjectRoutes(app: FastifyInstance, services: Services):
     return e
   }
 
+  /** The participant's own enrolment for a change to their project: refused while deferred or withdrawn (the project is then read-only). */
+  async function writableEnrolment(user: User, enrolmentId: string): Promise<EnrolmentSummary> {
+    const e = await enrolmentFor(user, 'participant', enrolmentId)
+    if (e.status === 'deferred' || e.status === 'withdrawn') {
+      throw new AppError('validation-failed', `Your place on ${e.courseName} is ${e.status}: your project is read-only until you return`)
+    }
+    return e
+  }
+
   // ---- The project page ----
 
   async function projectPage(req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, area: Area) {
@@ -83,7 +92,7 @@ export function registerProjectRoutes(app: FastifyInstance, services: Services):
     const e = await enrolmentFor(user, area, req.params.id)
     const [project, meetings] = await Promise.all([loadProject(db, e.id), meetingChoices(db, catalogue, e)])
     const base = projectPath(area, e.id)
-    const editable = area === 'participant'
+    const editable = area === 'participant' && e.status !== 'deferred' && e.status !== 'withdrawn'
     const stages = projectStages.map((stage) => ({
       stage,
       ...stageGuidance[stage],
@@ -176,7 +185,7 @@ export function registerProjectRoutes(app: FastifyInstance, services: Services):
     { config: { access: 'signed-in' } },
     async (req, reply) => {
       const user = userOf(req)
-      const e = await enrolmentFor(user, 'participant', req.params.id)
+      const e = await writableEnrolment(user, req.params.id)
       const title = text(req.body?.title).slice(0, MAX_TITLE_CHARS)
       await saveTitle(db, user, e.id, title)
       return reply.redirect(`${projectPath('participant', e.id)}?saved=title`, 303)
@@ -247,7 +256,7 @@ export function registerProjectRoutes(app: FastifyInstance, services: Services):
     '/participant/enrolments/:id/project/entries/new',
     { config: { access: 'signed-in' } },
     async (req, reply) => {
-      const e = await enrolmentFor(userOf(req), 'participant', req.params.id)
+      const e = await writableEnrolment(userOf(req), req.params.id)
       return entryForm(reply, e, { values: { stage: req.query.stage } })
     },
   )
@@ -257,7 +266,7 @@ export function registerProjectRoutes(app: FastifyInstance, services: Services):
     { config: { access: 'signed-in' } },
     async (req, reply) => {
       const user = userOf(req)
-      const e = await enrolmentFor(user, 'participant', req.params.id)
+      const e = await writableEnrolment(user, req.params.id)
       const { values, problems, input } = await readEntry(e, req.body ?? {})
       if (problems.length) return entryForm(reply, e, { values, errors: problems })
       await addEntry(db, user, e.id, input)
@@ -282,7 +291,7 @@ export function registerProjectRoutes(app: FastifyInstance, services: Services):
     { config: { access: 'signed-in' } },
     async (req, reply) => {
       const user = userOf(req)
-      const e = await enrolmentFor(user, 'participant', req.params.id)
+      const e = await writableEnrolment(user, req.params.id)
       const entry = await ownEntry(user, e, req.params.entryId)
       return entryForm(reply, e, {
         entryId: entry.id,
@@ -296,7 +305,7 @@ export function registerProjectRoutes(app: FastifyInstance, services: Services):
     { config: { access: 'signed-in' } },
     async (req, reply) => {
       const user = userOf(req)
-      const e = await enrolmentFor(user, 'participant', req.params.id)
+      const e = await writableEnrolment(user, req.params.id)
       const entry = await ownEntry(user, e, req.params.entryId)
       const { values, problems, input } = await readEntry(e, req.body ?? {})
       if (problems.length) return entryForm(reply, e, { entryId: entry.id, values, errors: problems })
@@ -332,7 +341,7 @@ export function registerProjectRoutes(app: FastifyInstance, services: Services):
     '/participant/enrolments/:id/project/report',
     { config: { access: 'signed-in' } },
     async (req, reply) => {
-      const e = await enrolmentFor(userOf(req), 'participant', req.params.id)
+      const e = await writableEnrolment(userOf(req), req.params.id)
       return reportForm(reply, e)
     },
   )
@@ -355,7 +364,7 @@ export function registerProjectRoutes(app: FastifyInstance, services: Services):
       { config: { access: 'signed-in' } },
       async (req, reply) => {
         const user = userOf(req)
-        const e = await enrolmentFor(user, 'participant', req.params.id)
+        const e = await writableEnrolment(user, req.params.id)
         const body = req.body ?? {}
         const reportText = text(body.body)
         const presented = { day: text(body['presented-day']), month: text(body['presented-month']), year: text(body['presented-year']) }

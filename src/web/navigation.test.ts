@@ -20,13 +20,14 @@ const lead = person('delivery-partner-lead')
 const texts = (principal: Principal, url = '/') => navigationFor(principal, url).map((i) => i.text)
 const activeOf = (principal: Principal, url: string) => navigationFor(principal, url).filter((i) => i.active)
 
-test('a lead-provider admin sees Home and five groups, each with a landing page', () => {
+test('a lead-provider admin sees Home and six groups, each with a landing page', () => {
   assert.deepEqual(
     navigationFor(admin, '/lead-provider').map(({ href, text }) => ({ href, text })),
     [
       { href: '/lead-provider', text: 'Home' },
       { href: '/lead-provider/participants', text: 'Participants' },
       { href: '/lead-provider/delivery', text: 'Delivery' },
+      { href: '/lead-provider/learning', text: 'Learning' },
       { href: '/lead-provider/assessments', text: 'Assessment' },
       { href: '/lead-provider/finance', text: 'Finance' },
       { href: '/lead-provider/settings', text: 'Settings' },
@@ -35,11 +36,31 @@ test('a lead-provider admin sees Home and five groups, each with a landing page'
 })
 
 test('a delivery-partner lead sees six items, deferrals and escalations grouped under Participants', () => {
-  assert.deepEqual(texts(lead), ['Home', 'Events', 'Reports', 'Money', 'Participants', 'Team'])
+  assert.deepEqual(texts(lead), ['Home', 'Events', 'Participants', 'Learning', 'Reports', 'Team'])
 })
 
-test('no single role has more than six items in the top navigation', () => {
-  for (const role of roles) assert.ok(texts(person(role)).length <= 6, role)
+test('a participant sees the platform’s zones', () => {
+  assert.deepEqual(texts(person('participant')), [
+    'Home',
+    'Learn',
+    'Progress',
+    'Events',
+    'Meetings',
+    'Assessment',
+    'My programme',
+    'People',
+  ])
+  assert.deepEqual(
+    activeOf(person('participant'), '/participant/enrolments/abc/project').map((i) => i.text),
+    ['My programme'],
+  )
+})
+
+test('top navigations stay short: six items at most, seven for lead-provider admins and eight for participants (their zones)', () => {
+  // Participants have the platform's zones (Home, Learn, Progress, Events, Meetings, Assessment, My programme, People);
+  // lead-provider admins seven areas of work.
+  const most: Partial<Record<Role, number>> = { participant: 8, 'lead-provider-admin': 7 }
+  for (const role of roles) assert.ok(texts(person(role)).length <= (most[role] ?? 6), role)
 })
 
 test('a group is active on its landing page and on any of its pages, and nothing else is', () => {
@@ -55,6 +76,10 @@ test('a group is active on its landing page and on any of its pages, and nothing
     ['/lead-provider/events/new', 'Delivery'],
     ['/lead-provider/reports', 'Delivery'],
     ['/lead-provider/imports', 'Delivery'],
+    ['/lead-provider/dashboard', 'Delivery'],
+    ['/lead-provider/content/npq-headship', 'Learning'],
+    ['/lead-provider/news/new', 'Learning'],
+    ['/lead-provider/meetings', 'Participants'],
     ['/lead-provider/assessment/windows/1', 'Assessment'],
     ['/lead-provider/assessment/marking', 'Assessment'],
     ['/lead-provider/declarations/made', 'Finance'],
@@ -75,10 +100,14 @@ test('a group is active on its landing page and on any of its pages, and nothing
   assert.deepEqual(activeOf(admin, '/account/calendar'), [])
 })
 
-test('ungrouped pages are active themselves', () => {
+test('ungrouped pages are active themselves; grouped pages make their group active', () => {
+  assert.deepEqual(
+    activeOf(lead, '/delivery-partner/events/1').map((i) => i.text),
+    ['Events'],
+  )
   assert.deepEqual(
     activeOf(lead, '/delivery-partner/money/line?x=1').map((i) => i.text),
-    ['Money'],
+    ['Reports'],
   )
   assert.deepEqual(
     activeOf(lead, '/delivery-partner/lifecycle').map((i) => i.text),
@@ -100,6 +129,7 @@ test('a page inside a group has the group’s pages as its sub-navigation, the c
     subNavigationFor(lead, '/delivery-partner/partnership-pack')?.items.map((i) => [i.text, i.active]),
     [
       ['Groups', false],
+      ['Buddies and peer groups', false],
       ['Projects', false],
       ['Meeting logs', false],
       ['Escalations', true],
@@ -119,7 +149,7 @@ test('a page inside a group has the group’s pages as its sub-navigation, the c
 test('no sub-navigation on a group’s landing page (it lists the pages), outside groups, or for someone without the role', () => {
   assert.equal(subNavigationFor(admin, '/lead-provider/participants'), null)
   assert.equal(subNavigationFor(admin, '/lead-provider'), null)
-  assert.equal(subNavigationFor(lead, '/delivery-partner/money'), null)
+  assert.equal(subNavigationFor(lead, '/delivery-partner/events'), null)
   assert.equal(subNavigationFor(lead, '/lead-provider/applications'), null)
   assert.equal(subNavigationFor(null, '/lead-provider/applications'), null)
 })
@@ -128,14 +158,17 @@ test('several roles each keep their own home and items', () => {
   const both = person('participant', 'lead-provider-admin')
   assert.deepEqual(texts(both), [
     'Participant',
+    'Learn',
+    'Progress',
     'Events',
-    'Your courses',
     'Meetings',
-    'Project',
     'Assessment',
+    'My programme',
+    'People',
     'Lead provider admin',
     'Participants',
     'Delivery',
+    'Learning',
     'Assessment',
     'Finance',
     'Settings',
@@ -153,9 +186,15 @@ test('nobody signed in, or an API client, has no navigation', () => {
 test('every group has a landing page of its own, and every page a description', () => {
   const landings = sectionGroups().map(({ base, group }) => base + group.path)
   assert.deepEqual(landings, [
+    '/participant/programme',
+    '/participant/community',
     '/delivery-partner/participants',
+    '/delivery-partner/learning',
+    '/delivery-partner/reporting',
+    '/delivery-partner/team',
     '/lead-provider/participants',
     '/lead-provider/delivery',
+    '/lead-provider/learning',
     '/lead-provider/assessments',
     '/lead-provider/finance',
     '/lead-provider/settings',

@@ -23,28 +23,78 @@ const isGroup = (section: Section): section is SectionGroup => 'pages' in sectio
  */
 export const sections: Record<Role, Section[]> = {
   participant: [
+    { path: '/learn', text: 'Learn', description: 'Your course content, block by block as it goes live, with what you have completed.' },
+    {
+      path: '/progress',
+      text: 'Progress',
+      description: 'Your engagement against the 90% needed for the assessment, block by block, and the milestones you have reached.',
+    },
     { path: '/events', text: 'Events', description: 'Events you are booked on or can book.' },
-    { path: '/enrolments', text: 'Your courses', description: 'Your courses, and deferring or withdrawing from them.' },
     { path: '/meetings', text: 'Meetings', description: 'Your line manager or mentor meetings: schedule them, write and sign the logs.' },
-    { path: '/project', text: 'Project', description: 'Your implementation project, stage by stage, and your final report.' },
     {
       path: '/assessment',
       text: 'Assessment',
       description: 'Your summative assessment: the window, the case study, your response and results.',
     },
+    {
+      path: '/programme',
+      text: 'My programme',
+      description: 'Your courses with their timeline, deferring or withdrawing, your project, learning audit, journal, surveys and news.',
+      pages: [
+        {
+          path: '/enrolments',
+          text: 'Your courses',
+          description: 'Each course’s status and timeline, and asking to defer or withdraw.',
+        },
+        { path: '/project', text: 'Project', description: 'Your implementation project, stage by stage, and your final report.' },
+        {
+          path: '/learning-audit',
+          text: 'Learning audit',
+          description: 'Rate yourself against the course’s domains, and see how you have moved.',
+        },
+        { path: '/journal', text: 'Journal', description: 'Your private learning journal: only you can read it.' },
+        { path: '/surveys', text: 'Surveys', description: 'Surveys about events and blocks for you to answer.' },
+        { path: '/news', text: 'News', description: 'Programme news from your lead provider and delivery partner.' },
+      ],
+    },
+    {
+      path: '/community',
+      text: 'People',
+      description: 'Your buddies and groups, who to contact for help, discussion forums, and raising a safeguarding concern.',
+      pages: [
+        {
+          path: '/people',
+          text: 'People and contacts',
+          description: 'Your buddies, clinic and peer groups, your delivery partner contact and where to get help.',
+          also: ['/safeguarding'],
+        },
+        { path: '/forums', text: 'Forums', description: 'Discussion forums for your group and your course.' },
+      ],
+    },
   ],
   'line-manager': [],
-  facilitator: [{ path: '/events', text: 'Events', description: 'Your events and their registers.' }],
+  facilitator: [
+    { path: '/events', text: 'Events', description: 'Your events and their registers.' },
+    {
+      path: '/tasks',
+      text: 'Tasks',
+      description: 'Formative assessment tasks your groups’ participants have submitted, for your feedback.',
+    },
+    { path: '/forums', text: 'Forums', description: 'Discussion forums of your groups and their courses: read, post and moderate.' },
+  ],
   'delivery-partner-lead': [
     { path: '/events', text: 'Events', description: 'Schedule and manage your events.' },
-    { path: '/reports', text: 'Reports', description: 'How your participants are progressing.' },
-    { path: '/money', text: 'Money', description: 'What you can invoice your lead provider, and what has been paid.' },
     {
       path: '/participants',
       text: 'Participants',
-      description: 'Your groups, and participants who need your attention: escalations, deferrals and withdrawals.',
+      description: 'Your groups and people, and participants who need your attention: escalations, deferrals and withdrawals.',
       pages: [
         { path: '/groups', text: 'Groups', description: 'Your groups for each course and cohort: facilitators and who is in each.' },
+        {
+          path: '/people',
+          text: 'Buddies and peer groups',
+          description: 'Buddies, clinic groups, communities and peer learning groups of your participants, and their named contact.',
+        },
         { path: '/projects', text: 'Projects', description: 'Your participants’ implementation projects and final reports (read only).' },
         {
           path: '/meetings',
@@ -64,7 +114,52 @@ export const sections: Record<Role, Section[]> = {
         },
       ],
     },
-    { path: '/users', text: 'Team', description: 'The people in your organisation who use the platform.' },
+    {
+      path: '/learning',
+      text: 'Learning',
+      description: 'Your local context beside the lead provider’s content, formative tasks, forums, survey results and programme news.',
+      pages: [
+        {
+          path: '/content',
+          text: 'Local context',
+          description: 'Your notes and local examples for each block, shown to your participants beside the lead provider’s content.',
+        },
+        { path: '/forums', text: 'Forums', description: 'Your groups’ discussion forums: read, post and moderate.' },
+        { path: '/surveys', text: 'Surveys', description: 'Survey results from your own participants, without names.' },
+        { path: '/news', text: 'News', description: 'Programme news for your participants’ Home.' },
+      ],
+    },
+    {
+      path: '/reporting',
+      text: 'Reports',
+      description: 'Your dashboard, progress reports and money.',
+      pages: [
+        {
+          path: '/dashboard',
+          text: 'Dashboard',
+          description: 'Your cohorts at a glance: status, engagement, who is at risk, and events needing registers.',
+        },
+        {
+          path: '/reports',
+          text: 'Progress reports',
+          description: 'How your participants are progressing: engagement, attendance and outputs.',
+        },
+        { path: '/money', text: 'Money', description: 'What you can invoice your lead provider, and what has been paid.' },
+      ],
+    },
+    {
+      path: '/team',
+      text: 'Team',
+      description: 'The people in your organisation who use the platform, and your facilitators’ records.',
+      pages: [
+        { path: '/users', text: 'Users', description: 'The people in your organisation who use the platform, and inviting someone.' },
+        {
+          path: '/facilitators',
+          text: 'Facilitators',
+          description: 'Who runs what, and quality-assurance observations of your facilitators.',
+        },
+      ],
+    },
   ],
   'lead-provider-admin': [
     {
@@ -86,6 +181,11 @@ export const sections: Record<Role, Section[]> = {
         { path: '/groups', text: 'Groups', description: 'Your delivery partners’ groups of participants, with their facilitators.' },
         { path: '/projects', text: 'Projects', description: 'Participants’ implementation projects and final reports (read only).' },
         {
+          path: '/meetings',
+          text: 'Meeting logs',
+          description: 'Line manager or mentor meetings and signed logs, where your design asks for them (read only).',
+        },
+        {
           path: '/escalations',
           text: 'Escalations',
           description: 'Participants who did not meet an output by its review date, and what is being done about it.',
@@ -96,14 +196,44 @@ export const sections: Record<Role, Section[]> = {
     {
       path: '/delivery',
       text: 'Delivery',
-      description: 'Running the programme: events, reports on progress, and uploads of delivery data.',
+      description: 'Running the programme: the dashboard, events, reports on progress, and uploads of delivery data.',
       pages: [
+        {
+          path: '/dashboard',
+          text: 'Dashboard',
+          description:
+            'All your delivery partners at a glance: engagement, who is at risk, outputs due, declarations, money and a comparison.',
+        },
         { path: '/events', text: 'Events', description: 'Schedule and manage central events and see who is booked.' },
         { path: '/reports', text: 'Reports', description: 'Progress, attendance and outputs across your delivery partners.' },
         {
           path: '/imports',
           text: 'Imports',
           description: 'Upload CSV files of delivery partners, participants, events, registers, learning activity or meeting logs.',
+        },
+      ],
+    },
+    {
+      path: '/learning',
+      text: 'Learning',
+      description: 'Block content, discussion forums, surveys, programme news and the contacts participants see.',
+      pages: [
+        {
+          path: '/content',
+          text: 'Content',
+          description: 'Author each block’s content, quizzes and tasks, and publish them on go-live dates.',
+        },
+        {
+          path: '/forums',
+          text: 'Forums',
+          description: 'A discussion forum for each of your courses: moderate, and count participation as evidence.',
+        },
+        { path: '/surveys', text: 'Surveys', description: 'Author event, end-of-block and end-of-programme surveys, and see the results.' },
+        { path: '/news', text: 'News', description: 'Programme news for your participants’ Home.' },
+        {
+          path: '/contacts',
+          text: 'Contacts',
+          description: 'Your programme and technical help contacts, and the designated safeguarding lead participants can reach.',
         },
       ],
     },
