@@ -5,7 +5,6 @@ import { sql } from 'kysely'
 import type { FastifyInstance } from 'fastify'
 import { createSession } from '../src/accounts/sessions.ts'
 import { clearDashboardCache, dashboardCache, dashboardClock } from '../src/dashboards/figures.ts'
-import { up } from '../src/db/migrations/0023_dashboard_indexes.ts'
 import { buildApp } from '../src/routes.ts'
 import type { Services } from '../src/services.ts'
 import { SESSION_COOKIE } from '../src/web/app.ts'
@@ -83,16 +82,6 @@ export async function runDashboardBench(
   const ttl = dashboardCache.ttlMs
   try {
     const { db } = services
-    // Until migration 0023_dashboard_indexes is registered, make its indexes here (the same DDL).
-    const applied = await sql<{ n: number }>`select count(*)::int as n from kysely_migration where name = '0023_dashboard_indexes'`.execute(
-      db,
-    )
-    if (!applied.rows[0]?.n) {
-      log('migration 0023_dashboard_indexes not applied: creating its indexes')
-      await up(db as never)
-      await sql`vacuum analyze register_entries`.execute(db)
-      await sql`vacuum analyze enrolments`.execute(db)
-    }
     // The dashboards' "today" is the benchmark's date, noon in London.
     dashboardClock.now = () => new Date(`${asOf}T12:00:00Z`)
     dashboardCache.ttlMs = 60 * 60_000

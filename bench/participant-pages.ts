@@ -117,6 +117,13 @@ export function formatParticipantPages(r: ParticipantPagesResult): string {
   return `${lines.join('\n')}\n`
 }
 
+/** `npm run bench` (and `--tiny` in CI): a few runs, printed after the other measurements; a failed check fails the bench. */
+export async function benchParticipantPages(url: string, options: { tiny?: boolean; quiet?: boolean; json?: boolean }): Promise<void> {
+  const result = await runParticipantPagesBench(url, { runs: options.tiny ? 3 : 60, quiet: options.quiet })
+  ;(options.json ? process.stderr : process.stdout).write(formatParticipantPages(result))
+  if (result.checks.some((c) => !c.ok)) process.exitCode = 1
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({ options: { runs: { type: 'string', default: '60' }, quiet: { type: 'boolean', default: false } } })
   runParticipantPagesBench(benchDatabaseUrl(), { runs: Number(values.runs), quiet: values.quiet })

@@ -699,6 +699,7 @@ async function main() {
     if (tiny) await generate(url, { participants: 300, recordsPerParticipant: 100, quiet: values.quiet })
     result = await runBenchmark(url, options)
     await (await import('./dashboards.ts')).benchDashboards(url, { tiny, quiet: values.quiet, json: values.json, asOf: options.asOf })
+    await (await import('./participant-pages.ts')).benchParticipantPages(url, { tiny, quiet: values.quiet, json: values.json })
   } finally {
     if (tiny) await dropDatabase(url)
   }

@@ -171,11 +171,11 @@ export function risksOf(input: ProjectionInput, outputs: OutputStatusLite[], dea
     }
   }
   const next = nextOutput(outputs, input.asOf)
-  // The completed output is the 90% gate plus the assessment: the 90% risk above covers it.
-  if (next && next.reviewDate && next.declarationType !== 'completed') {
-    if (next.status === 'blocked') {
-      risks.push({ kind: 'output', declarationType: next.declarationType, reviewDate: next.reviewDate, why: next.reasons[0] ?? 'Blocked' })
-    } else if (pace.method !== 'not-started' || next.reviewDate <= plusDays(input.asOf, MIN_HISTORY_DAYS)) {
+  if (next?.reviewDate && next.status === 'blocked') {
+    risks.push({ kind: 'output', declarationType: next.declarationType, reviewDate: next.reviewDate, why: next.reasons[0] ?? 'Blocked' })
+  } else if (next?.reviewDate && next.declarationType !== 'completed') {
+    // (The completed output is the 90% gate plus the assessment: the 90% risk above covers its pace.)
+    if (pace.method !== 'not-started' || next.reviewDate <= plusDays(input.asOf, MIN_HISTORY_DAYS)) {
       const gain = projectEngagement(input, next.reviewDate, pace).projectedCredits - pace.earnedNow
       if (gain < 1) {
         risks.push({

@@ -22,6 +22,7 @@ import * as learningContent from './migrations/0019_learning_content.ts'
 import * as peopleAndForums from './migrations/0020_people_and_forums.ts'
 import * as programmeNews from './migrations/0021_programme_news.ts'
 import * as forumsAndSurveys from './migrations/0022_forums_and_surveys.ts'
+import * as dashboardIndexes from './migrations/0023_dashboard_indexes.ts'
 
 // Versioned migrations, in order. A new migration is a new file here; an applied one is never edited.
 export const migrations: Record<string, Migration> = {
@@ -47,6 +48,7 @@ export const migrations: Record<string, Migration> = {
   '0020_people_and_forums': peopleAndForums,
   '0021_programme_news': programmeNews,
   '0022_forums_and_surveys': forumsAndSurveys,
+  '0023_dashboard_indexes': dashboardIndexes,
 }
 
 export async function migrateToLatest(db: Db): Promise<MigrationResult[]> {

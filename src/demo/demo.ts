@@ -321,16 +321,6 @@ export async function loadDemoData(services: Services, options: { progress?: (li
     }
     await enrol(demoParticipant, { ...common, course: 'npq-headship' })
     await enrol(demoParticipant, { ...common, course: 'npq-early-headship-coaching-offer' })
-    // A UCL participant with the same line manager: UCL's design has signed line manager meetings.
-    const uclParticipant = {
-      id: stableUuid('ucl-participant@demo.test'),
-      fullName: 'Sam Whitfield',
-      email: 'ucl-participant@demo.test',
-      trn: '1000002',
-      userId: userIds.get('ucl-participant@demo.test')!,
-    }
-    await enrol(uclParticipant, { ...common, leadProvider: 'ucl', course: 'npq-leading-behaviour-culture', cohort: '2023-autumn' })
-
     let n = 0
     for (const [leadProvider, deliveryPartner, course, cohort] of placements) {
       for (let i = 0; i < 3; i++, n++) {
@@ -342,6 +332,17 @@ export async function loadDemoData(services: Services, options: { progress?: (li
         )
       }
     }
+
+    // A UCL participant with the same line manager: UCL's design has signed line manager meetings. After the
+    // generated places, so their evidence (patterned on their order) stays as it was.
+    const uclParticipant = {
+      id: stableUuid('ucl-participant@demo.test'),
+      fullName: 'Sam Whitfield',
+      email: 'ucl-participant@demo.test',
+      trn: '1000002',
+      userId: userIds.get('ucl-participant@demo.test')!,
+    }
+    await enrol(uclParticipant, { ...common, leadProvider: 'ucl', course: 'npq-leading-behaviour-culture', cohort: '2023-autumn' })
 
     progress('demo: learning evidence')
     created += await addDemoEvidence(services, trx, system, demoEnrolments)

@@ -86,6 +86,7 @@ test('navigation groups a role’s pages; each group has a landing page and its 
     '/lead-provider',
     '/lead-provider/participants',
     '/lead-provider/delivery',
+    '/lead-provider/learning',
     '/lead-provider/assessments',
     '/lead-provider/finance',
     '/lead-provider/settings',
@@ -93,8 +94,13 @@ test('navigation groups a role’s pages; each group has a landing page and its 
   assert.doesNotMatch(home.body, /moj-sub-navigation/)
 
   const landings: [string, string, string[]][] = [
-    ['/lead-provider/participants', 'Participants', ['applications', 'onboarding', 'lifecycle', 'groups', 'projects', 'escalations']],
-    ['/lead-provider/delivery', 'Delivery', ['events', 'reports', 'imports']],
+    [
+      '/lead-provider/participants',
+      'Participants',
+      ['applications', 'onboarding', 'lifecycle', 'groups', 'projects', 'meetings', 'escalations'],
+    ],
+    ['/lead-provider/delivery', 'Delivery', ['dashboard', 'events', 'reports', 'imports']],
+    ['/lead-provider/learning', 'Learning', ['content', 'forums', 'surveys', 'news', 'contacts']],
     ['/lead-provider/assessments', 'Assessment', ['assessment', 'assessment/marking']],
     ['/lead-provider/finance', 'Finance', ['declarations', 'money', 'dfe-sync']],
     ['/lead-provider/settings', 'Settings', ['catalogue', 'users', 'api-tokens']],
