@@ -285,11 +285,9 @@ export async function eventsNeedingRegisters(
     .where('ev.lead_provider_id', 'in', f.leadProviderIds)
     .where('ev.status', '=', 'scheduled')
     .where('ev.register_taken_at', 'is', null)
+    .where('ev.register_entered_at', 'is', null)
     .where('ev.ends_at', '<', now)
     .where('ev.kind', 'not in', [...kindsDeliveringNothing])
-    .where(({ not, exists, selectFrom }) =>
-      not(exists(selectFrom('register_entries as r').select('r.id').whereRef('r.event_id', '=', 'ev.id'))),
-    )
   if (f.deliveryPartnerId) q = q.where('ev.delivery_partner_id', '=', f.deliveryPartnerId)
   if (f.cohort) q = q.where('ev.cohort', '=', f.cohort)
   if (f.course) q = q.where('ev.course_identifier', '=', f.course)

@@ -164,10 +164,14 @@ export function registerDashboardRoutes(app: FastifyInstance, services: Services
     const m = money.value
     const shown = (l: { cohort: string; courseIdentifier: string; deliveryPartner: string | null }) =>
       (!cohort || l.cohort === cohort) && (!course || l.courseIdentifier === course) && (!partner || l.deliveryPartner === partner.code)
-    const moneySummary = summaryByPartner(
-      m.invoiceNow.filter((r) => shown(r.line)),
-      m.expected.filter((r) => shown(r.line)),
-      paidByMonth(m.lines.filter(shown)),
+    // Kept while the statement stands: filtering a provider's every line costs more than the page's budget.
+    const moneyKey = `lp-money/${lp.organisationId}/${cohort ?? '*'}/${course ?? '*'}/${partner?.code ?? '*'}/${money.computedAt.getTime()}`
+    const moneySummary = memo(services, moneyKey, () =>
+      summaryByPartner(
+        m.invoiceNow.filter((r) => shown(r.line)),
+        m.expected.filter((r) => shown(r.line)),
+        paidByMonth(m.lines.filter(shown)),
+      ),
     )
     const sum = (field: 'invoiceNow' | 'expected' | 'paid') => moneySummary.reduce((n, s) => n + s[field].pence, 0)
     const moneyOfPartner = new Map(moneySummary.map((s) => [s.deliveryPartner ?? '', s]))

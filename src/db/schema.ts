@@ -260,6 +260,8 @@ export interface EventsTable {
   cancelled_reason: string | null
   register_taken_at: Date | string | null
   register_taken_by: string | null
+  /** When the first register entry arrived (a trigger keeps it; migration 0024). */
+  register_entered_at: ColumnType<Date | string | null, never, never>
   created_by: string | null
 }
 

@@ -43,6 +43,8 @@ test('a lead provider’s admin authors a survey; bad input is refused with the 
   for (const field of ['title', 'kind', 'course', 'questions', 'opens-day', 'closes-day'])
     assert.match(empty.body, new RegExp(`href="#${field}"`))
 
+  // Next year, so the survey is not yet open (and not due to Priya in the next test) whatever today is.
+  const year = String(Number(today().slice(0, 4)) + 1)
   const valid = {
     title: 'Induction day',
     kind: 'end-of-block',
@@ -53,10 +55,10 @@ test('a lead provider’s admin authors a survey; bad input is refused with the 
     questions: 'rating: Useful?\nchoice: Only one | A',
     'opens-day': '1',
     'opens-month': '12',
-    'opens-year': '2026',
+    'opens-year': year,
     'closes-day': '30',
     'closes-month': '11',
-    'closes-year': '2026',
+    'closes-year': year,
   }
   const wrong = await admin.post('/lead-provider/surveys', valid, { csrfFrom: '/lead-provider/surveys/new' })
   assert.equal(wrong.statusCode, 400)
@@ -90,8 +92,8 @@ test('a lead provider’s admin authors a survey; bad input is refused with the 
       kind: 'end-of-block',
       block: 2,
       activity_code: 'NPQH-B2-SURVEY',
-      opens_on: '2026-12-01',
-      closes_on: '2026-12-31',
+      opens_on: `${year}-12-01`,
+      closes_on: `${year}-12-31`,
       questions: undefined,
     },
   )
