@@ -1044,6 +1044,7 @@ export function registerContentRoutes(app: FastifyInstance, services: Services):
     })
     return reply.render(view('tasks'), {
       title: 'Formative assessment tasks',
+      saved: (req.query as { saved?: string }).saved === '1',
       awaiting: rows.filter((r) => !r.feedback_at).map(map),
       given: rows
         .filter((r) => r.feedback_at)

@@ -80,6 +80,22 @@ test('a participant starts a thread and replies; Markdown is rendered and script
   assert.equal(replied.statusCode, 303)
   assert.match((await priya.get(threadUrl)).body, /And a follow-up\./)
 
+  // The same reply or thread sent twice at once (a double click without JavaScript): one of each.
+  const threadId = threadUrl.split('/').pop()!
+  const postsOf = () => services.db.selectFrom('forum_posts').select('body').where('thread_id', '=', threadId).execute()
+  const before = (await postsOf()).length
+  const twice = await Promise.all([1, 2].map(() => priya.post(`${threadUrl}/replies`, { body: 'Sent twice.' }, { csrfFrom: threadUrl })))
+  assert.deepEqual(
+    twice.map((r) => r.statusCode),
+    [303, 303],
+  )
+  assert.equal((await postsOf()).length, before + 1)
+  const threads = await Promise.all(
+    [1, 2].map(() => priya.post(`${forum}/threads`, { title: 'Once only', body: 'One thread.' }, { csrfFrom: `${forum}/threads/new` })),
+  )
+  assert.equal(threads[0]!.headers.location, threads[1]!.headers.location)
+  assert.equal((await services.db.selectFrom('forum_threads').select('id').where('title', '=', 'Once only').execute()).length, 1)
+
   // Newest activity first in the forum.
   const older = await priya.post(`${forum}/threads`, { title: 'An older question', body: 'Anyone?' }, { csrfFrom: `${forum}/threads/new` })
   assert.equal(older.statusCode, 303)

@@ -365,6 +365,9 @@ async function participation(trx: Trx, services: EvidenceServices, user: User, m
   return recordParticipation(trx, services, user, m.participant.participantId, m.forum.activityCode)
 }
 
+/** A post or thread repeated by the same author within this window is taken as the same one sent twice. */
+const REPEAT_WINDOW = '2 minutes'
+
 function refuseWithdrawn(m: Membership) {
   if (m.participant && (m.participant.enrolmentStatus === 'withdrawn' || m.participant.enrolmentStatus === 'deferred'))
     throw new AppError('invalid-transition', `You are ${m.participant.enrolmentStatus}: you can read this forum but not post in it`)
@@ -379,6 +382,20 @@ export async function startThread(
 ): Promise<{ threadId: string; evidence: RecordedActivity | null }> {
   refuseWithdrawn(m)
   return db.transaction().execute(async (trx) => {
+    // One author's threads in a forum, one at a time: a form sent twice (a double click without
+    // JavaScript) finds the first thread instead of making a second.
+    await trx.selectFrom('forums').select('id').where('id', '=', m.forum.id).forUpdate().execute()
+    const repeat = await trx
+      .selectFrom('forum_threads as t')
+      .innerJoin('forum_posts as p', 'p.thread_id', 't.id')
+      .select('t.id')
+      .where('t.forum_id', '=', m.forum.id)
+      .where('t.created_by', '=', user.userId)
+      .where('t.title', '=', input.title)
+      .where('p.body', '=', input.body)
+      .where('t.created_at', '>', sql<Date>`now() - ${REPEAT_WINDOW}::interval`)
+      .executeTakeFirst()
+    if (repeat) return { threadId: repeat.id, evidence: null }
     const thread = await trx
       .insertInto('forum_threads')
       .values({ forum_id: m.forum.id, title: input.title, created_by: user.userId })
@@ -420,6 +437,16 @@ export async function reply(
       .executeTakeFirst()
     if (!thread) throw notFound('Thread')
     if (thread.locked_at) throw new AppError('invalid-transition', 'This thread is locked: no more replies can be added')
+    // The same reply sent twice (the thread row is locked, so concurrent copies wait here) is the first one.
+    const repeat = await trx
+      .selectFrom('forum_posts')
+      .select('id')
+      .where('thread_id', '=', thread.id)
+      .where('author_user_id', '=', user.userId)
+      .where('body', '=', body)
+      .where('created_at', '>', sql<Date>`now() - ${REPEAT_WINDOW}::interval`)
+      .executeTakeFirst()
+    if (repeat) return { postId: repeat.id, evidence: null }
     const post = await trx
       .insertInto('forum_posts')
       .values({ thread_id: thread.id, author_user_id: user.userId, body })
