@@ -50,6 +50,8 @@ export async function startBrowserHarness(): Promise<BrowserHarness> {
 
 /** Fails with the list of accessibility violations on the page, if there are any. */
 export async function expectAccessible(page: Page): Promise<void> {
+  // A click that navigates returns before the new page has loaded: check the page the person will see.
+  await page.waitForLoadState('load')
   const results = await new AxeBuilder({ page })
     .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'])
     .analyze()

@@ -19,7 +19,8 @@ const isGroup = (section: Section): section is SectionGroup => 'pages' in sectio
 
 /**
  * The sections each role works in (later capabilities add theirs here). A role's top navigation has
- * at most 6 items including Home: related pages are grouped, and a group has a landing page at its path.
+ * at most 6 items including Home (participants 8 and lead-provider admins 7, who work across more
+ * areas): related pages are grouped, and a group has a landing page at its path.
  */
 export const sections: Record<Role, Section[]> = {
   participant: [

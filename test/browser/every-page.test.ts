@@ -27,7 +27,8 @@ const roles = [
 ]
 
 const MAX_PAGES = 120
-const skip = /\/(sign-out|signed-out|dev\/|calendar\/feed|api\/)|\.(csv|xlsx|ics|pdf|json)(\?|$)|\/file(\?|$)|\/download|format=(csv|xlsx)/
+const skip =
+  /\/(sign-out|signed-out|dev\/|calendar\/feed|api\/)|\.(csv|xlsx|ics|pdf|json)(\?|$)|\/file(\?|$)|\/content\/files\/|\/download|format=(csv|xlsx)/
 /** A path's shape: ids, references and dates replaced, so pages of one template count once. */
 const shape = (url: URL) =>
   url.pathname

@@ -26,7 +26,8 @@ test('a participant requests a deferral, the delivery partner records the conver
   const today = londonDateOf(new Date())
   const priya = await (await h.browser.newContext()).newPage()
   await signIn(priya, h.baseUrl, 'participant@demo.test')
-  await priya.getByRole('link', { name: 'Your courses' }).click()
+  await priya.getByRole('navigation', { name: 'Menu' }).getByRole('link', { name: 'My programme' }).click()
+  await priya.locator('main').getByRole('link', { name: 'Your courses' }).click()
   await expectAccessible(priya)
   await priya
     .getByRole('link', { name: /Headship/ })

@@ -112,7 +112,10 @@ test('a participant schedules a meeting and writes and signs the log; the line m
   await liam.goto(`${h.baseUrl}/line-manager`)
   await expectAccessible(liam)
   assert.match((await liam.locator('#to-sign').textContent()) ?? '', /Priya Patel: log of meeting 1/)
-  await liam.locator('#to-sign').getByRole('link').click()
+  await liam
+    .locator('#to-sign')
+    .getByRole('link', { name: /Priya Patel/ })
+    .click()
   await expectAccessible(liam)
   await liam.getByRole('button', { name: 'Sign version 1 of the log' }).click()
   await expectAccessible(liam)

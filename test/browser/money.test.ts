@@ -156,7 +156,8 @@ test('a lead-provider admin sets a price, sees what North Star can invoice now a
 test('a delivery-partner lead sees only their own partner’s figures', async () => {
   const page = await (await h.browser.newContext()).newPage()
   await signIn(page, h.baseUrl, 'delivery-partner-lead@demo.test')
-  await page.getByRole('link', { name: 'Money', exact: true }).click()
+  await page.getByRole('navigation', { name: 'Menu' }).getByRole('link', { name: 'Reports', exact: true }).click()
+  await page.locator('main').getByRole('link', { name: 'Money', exact: true }).click()
   await expectAccessible(page)
   assert.equal(await page.getByLabel('Delivery partner').count(), 0) // fixed to their own
   await page.getByLabel('Lead provider').selectOption({ label: 'Education Development Trust' })

@@ -23,18 +23,19 @@ test('a lead-provider admin opens each group and a page in it, with the group cu
   await expectAccessible(page)
   assert.deepEqual(
     (await topNavigation(page).getByRole('link').allTextContents()).map((t) => t.trim()),
-    ['Home', 'Participants', 'Delivery', 'Assessment', 'Finance', 'Settings'],
+    ['Home', 'Participants', 'Delivery', 'Learning', 'Assessment', 'Finance', 'Settings'],
   )
   assert.equal(await page.locator('.moj-sub-navigation').count(), 0, 'no sub-navigation on Home')
 
   const groups: [string, string[], string, string][] = [
     [
       'Participants',
-      ['Applications', 'Onboarding', 'Deferrals and withdrawals', 'Groups', 'Projects', 'Escalations'],
+      ['Applications', 'Onboarding', 'Deferrals and withdrawals', 'Groups', 'Projects', 'Meeting logs', 'Escalations'],
       'Onboarding',
       'Onboarding',
     ],
-    ['Delivery', ['Events', 'Reports', 'Imports'], 'Reports', 'Reports'],
+    ['Delivery', ['Dashboard', 'Events', 'Reports', 'Imports'], 'Reports', 'Reports'],
+    ['Learning', ['Content', 'Forums', 'Surveys', 'News', 'Contacts'], 'News', 'Programme news'],
     ['Assessment', ['Windows and entries', 'Marking and results'], 'Marking and results', 'Assessment marking'],
     ['Finance', ['Declarations', 'Money', 'DfE sync'], 'DfE sync', 'DfE sync'],
     ['Settings', ['Catalogue', 'Users', 'API tokens'], 'API tokens', 'API tokens'],
@@ -78,7 +79,7 @@ test('a delivery-partner lead has six items, deferrals and escalations under Par
   await signIn(page, h.baseUrl, 'delivery-partner-lead@demo.test')
   assert.deepEqual(
     (await topNavigation(page).getByRole('link').allTextContents()).map((t) => t.trim()),
-    ['Home', 'Events', 'Reports', 'Money', 'Participants', 'Team'],
+    ['Home', 'Events', 'Participants', 'Learning', 'Reports', 'Team'],
   )
   await topNavigation(page).getByRole('link', { name: 'Participants', exact: true }).click()
   await expectAccessible(page)

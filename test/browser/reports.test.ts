@@ -95,7 +95,8 @@ test('a lead-provider admin chooses a cohort and course, sorts by engagement and
 test('a delivery-partner lead chooses the lead provider, sees only their own participants, sorts and downloads the Declaration report', async () => {
   const page = await (await h.browser.newContext()).newPage()
   await signIn(page, h.baseUrl, 'delivery-partner-lead@demo.test')
-  await page.getByRole('link', { name: 'Reports', exact: true }).click()
+  await page.getByRole('navigation', { name: 'Menu' }).getByRole('link', { name: 'Reports', exact: true }).click()
+  await page.locator('main').getByRole('link', { name: 'Progress reports', exact: true }).click()
   await expectAccessible(page)
   assert.equal(await page.getByLabel('Delivery partner').count(), 0) // fixed to their own
 
