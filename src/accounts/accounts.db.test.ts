@@ -70,10 +70,10 @@ test('an invitation creates the account, queues an email with a one-time link, a
   assert.equal(audit[0]!.actor_user_id, admin.kind === 'user' ? admin.userId : null)
 
   // The link sets a password once.
-  await assert.rejects(services.accounts.setPasswordWithLink(token, 'short'), /10 characters/)
-  const { sessionToken } = await services.accounts.setPasswordWithLink(token, 'a brand new password')
+  await assert.rejects(services.accounts.setPasswordWithLink(token, 'short', '10.0.0.9'), /10 characters/)
+  const { sessionToken } = await services.accounts.setPasswordWithLink(token, 'a brand new password', '10.0.0.9')
   assert.equal(await resolveSession(services.db, sessionToken), userId)
-  await assert.rejects(services.accounts.setPasswordWithLink(token, 'another new password'), /expired or has already been used/)
+  await assert.rejects(services.accounts.setPasswordWithLink(token, 'another new password', '10.0.0.9'), /expired or has already been used/)
   assert.equal((await services.accounts.signIn('new.facilitator@hub.test', 'a brand new password', '10.0.0.9')).outcome, 'signed-in')
 })
 

@@ -17,6 +17,12 @@ import { hashToken, randomToken } from './tokens.ts'
 const THROTTLE_WINDOW = '15 minutes'
 const MAX_FAILURES_PER_EMAIL = 5
 const MAX_FAILURES_PER_IP = 30
+// Lockout, beyond throttling: LOCKOUT_FAILURES failed sign-ins to one address within LOCKOUT_WINDOW_MINUTES
+// lock it for LOCKOUT_MINUTES after the last of them. Addresses without an account lock just the same, so
+// the answer never says whether an account exists. A password reset unlocks at once.
+export const LOCKOUT_FAILURES = 10
+export const LOCKOUT_WINDOW_MINUTES = 60
+export const LOCKOUT_MINUTES = 60
 const INVITATION_DAYS = 7
 const RESET_HOURS = 2
 // Sign-in links: short-lived, and at most a few per account in the throttle window.
@@ -24,7 +30,7 @@ const SIGN_IN_LINK_MINUTES = 30
 const MAX_SIGN_IN_LINKS_PER_EMAIL = 3
 
 export type SignInResult =
-  { outcome: 'signed-in'; userId: string; sessionToken: string } | { outcome: 'invalid' } | { outcome: 'throttled' }
+  { outcome: 'signed-in'; userId: string; sessionToken: string } | { outcome: 'invalid' } | { outcome: 'throttled' } | { outcome: 'locked' }
 
 /** The person themself as the actor of their own sign-in or password change. */
 const asUser = (userId: string, email: string): Principal => ({ kind: 'user', userId, email, fullName: '', roles: [] })
@@ -44,10 +50,16 @@ export class Accounts {
 
   async signIn(emailAddress: string, password: string, ip: string): Promise<SignInResult> {
     const email = emailAddress.trim().toLowerCase()
+    if (await this.isLocked(email)) {
+      await verifyDecoy(password)
+      return { outcome: 'locked' }
+    }
+    // An address's failures count from its last success (a sign-in or a password reset).
+    const since = this.lastSuccess(email)
     const failures = await this.db
       .selectFrom('sign_in_attempts')
       .select([
-        sql<number>`count(*) filter (where email = ${email})`.as('byEmail'),
+        sql<number>`count(*) filter (where email = ${email} and attempted_at > ${since})`.as('byEmail'),
         sql<number>`count(*) filter (where ip = ${ip})`.as('byIp'),
       ])
       .where('succeeded', '=', false)
@@ -76,6 +88,38 @@ export class Accounts {
       return createSession(trx, user!.id)
     })
     return { outcome: 'signed-in', userId: user!.id, sessionToken }
+  }
+
+  /** When the address last signed in or reset its password (SQL, for the failure counts). */
+  private lastSuccess(email: string) {
+    return sql<Date>`coalesce((select max(attempted_at) from sign_in_attempts where email = ${email} and succeeded), '-infinity')`
+  }
+
+  /**
+   * Whether an address is locked: its last LOCKOUT_FAILURES failures since its last success all fell
+   * within LOCKOUT_WINDOW_MINUTES, and the last of them less than LOCKOUT_MINUTES ago. Attempts while
+   * locked or throttled are not recorded, so the lock ends on time however often someone keeps trying.
+   */
+  async isLocked(emailAddress: string): Promise<boolean> {
+    const email = emailAddress.trim().toLowerCase()
+    const recent = this.db
+      .selectFrom('sign_in_attempts')
+      .select('attempted_at')
+      .where('email', '=', email)
+      .where('succeeded', '=', false)
+      .where('attempted_at', '>', this.lastSuccess(email))
+      .where('attempted_at', '>', sql<Date>`now() - ${`${LOCKOUT_WINDOW_MINUTES + LOCKOUT_MINUTES} minutes`}::interval`)
+      .orderBy('attempted_at', 'desc')
+      .limit(LOCKOUT_FAILURES)
+    const row = await this.db
+      .selectFrom(recent.as('r'))
+      .select(
+        sql<boolean>`count(*) >= ${LOCKOUT_FAILURES}
+          and max(r.attempted_at) - min(r.attempted_at) <= ${`${LOCKOUT_WINDOW_MINUTES} minutes`}::interval
+          and max(r.attempted_at) > now() - ${`${LOCKOUT_MINUTES} minutes`}::interval`.as('locked'),
+      )
+      .executeTakeFirstOrThrow()
+    return row.locked === true
   }
 
   /** Invites a person to a role in an organisation; a new person gets a link to set a password. */
@@ -151,8 +195,11 @@ export class Accounts {
     return row && row.status !== 'disabled' ? { userId: row.id, email: row.email } : null
   }
 
-  /** Sets a password through a one-time link, ends any other sessions and signs the person in. */
-  async setPasswordWithLink(token: string, password: string): Promise<{ sessionToken: string }> {
+  /**
+   * Sets a password through a one-time link, ends every other session, unlocks the address (the link
+   * proved the person holds it) and signs the person in.
+   */
+  async setPasswordWithLink(token: string, password: string, ip: string): Promise<{ sessionToken: string }> {
     const link = await this.findPasswordLink(token)
     if (!link) throw new AppError('not-found', 'This link has expired or has already been used')
     const problem = passwordProblem(password, link.email)
@@ -168,6 +215,8 @@ export class Accounts {
         .executeTakeFirst()
       if (!used) throw new AppError('not-found', 'This link has expired or has already been used')
       await trx.updateTable('users').set({ password_hash: hash, status: 'active' }).where('id', '=', link.userId).execute()
+      // A success for the address: earlier failures no longer count towards throttling or lockout.
+      await trx.insertInto('sign_in_attempts').values({ email: link.email, ip, succeeded: true }).execute()
       await recordAudit(trx, {
         by: asUser(link.userId, link.email),
         action: 'user.password-set',

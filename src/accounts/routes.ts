@@ -6,6 +6,7 @@ import type { Services } from '../services.ts'
 import { SESSION_COOKIE } from '../web/app.ts'
 import { formErrors, parseForm } from '../web/forms.ts'
 import { homePathOf } from '../web/navigation.ts'
+import { LOCKOUT_MINUTES } from './accounts.ts'
 import { endSession } from './sessions.ts'
 
 const signInForm = z.object({
@@ -32,6 +33,10 @@ const resetForm = z.object({
     .min(1, 'Enter your email address')
     .pipe(z.email('Enter an email address in the correct format, like name@example.com')),
 })
+
+const lockoutPeriod =
+  LOCKOUT_MINUTES % 60 === 0 ? `${LOCKOUT_MINUTES / 60} hour${LOCKOUT_MINUTES === 60 ? '' : 's'}` : `${LOCKOUT_MINUTES} minutes`
+export const lockedMessage = `There have been too many attempts to sign in with this email address. Wait ${lockoutPeriod}, or reset your password to sign in now.`
 
 /** Only local paths: a returnTo parameter must never send someone to another site. */
 function safeReturnTo(value: string | undefined): string | null {
@@ -73,6 +78,9 @@ export function registerAccountRoutes(app: FastifyInstance, services: Services):
         return again(
           formErrors([{ field: 'email', message: 'There have been too many attempts to sign in. Wait 15 minutes, then try again.' }]),
         )
+      case 'locked':
+        // The same words whether or not the account exists: unknown addresses lock too.
+        return again(formErrors([{ field: 'email', message: lockedMessage }]))
       case 'invalid':
         // The same words whether or not the account exists.
         return again(formErrors([{ field: 'email', message: 'Enter a correct email address and password' }]))
@@ -94,7 +102,7 @@ export function registerAccountRoutes(app: FastifyInstance, services: Services):
         }
       })
     }
-    reply.clearCookie(SESSION_COOKIE, { path: '/' })
+    reply.clearCookie(SESSION_COOKIE, cookieOptions)
     return reply.redirect('/signed-out', 303)
   })
 
@@ -116,7 +124,8 @@ export function registerAccountRoutes(app: FastifyInstance, services: Services):
     const parsed = parseForm(setPasswordForm, req.body)
     if (!parsed.ok) return again(parsed.form)
     try {
-      const { sessionToken } = await accounts.setPasswordWithLink(req.params.token, parsed.data.password)
+      const { sessionToken } = await accounts.setPasswordWithLink(req.params.token, parsed.data.password, req.ip)
+      if (req.sessionToken) await endSession(services.db, req.sessionToken)
       startSession(reply, sessionToken)
       return reply.redirect('/', 303)
     } catch (error) {

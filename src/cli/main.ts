@@ -2,6 +2,8 @@ import fs from 'node:fs'
 import pino from 'pino'
 import { Command, CommanderError, Option } from 'commander'
 import { createApiToken } from '../api/api-tokens.ts'
+import { BackupError } from '../backup/archive.ts'
+import { backupDatabase, restoreDatabase } from '../backup/backup.ts'
 import { catalogueListJson, catalogueShowJson } from '../catalogue/cli-output.ts'
 import { cohortPattern, findCourse, type DeclarationType } from '../catalogue/courses.ts'
 import { CatalogueError } from '../catalogue/load.ts'
@@ -76,6 +78,37 @@ export function buildProgram(): Command {
         print({ created: result.created })
       }),
     )
+
+  program
+    .command('backup')
+    .description('Copy the embedded database to a .tar.gz file, also while the server runs (PostgreSQL: pg_dump; docs/RELIABILITY.md)')
+    .argument('<file>', 'the backup file to write')
+    .option('--force', 'replace the file if it exists')
+    .option('--quiet', 'no progress output')
+    .action(async (file: string, options: { force?: boolean; quiet?: boolean }) => {
+      const config = loadConfig()
+      const result = await backupDatabase(config, file, { force: options.force, progress: progressReporter(options.quiet) })
+      process.stderr.write(`Backed up the embedded database to ${result.file} (${result.bytes} bytes)\n`)
+      print(result)
+    })
+
+  program
+    .command('restore')
+    .description('Restore a backup into the embedded database (NPQ_DATA_DIR), with the server stopped (PostgreSQL: pg_restore)')
+    .argument('<file>', 'a file written by npq backup')
+    .option('--force', 'replace a database that is already there (it is moved aside, not deleted)')
+    .option('--quiet', 'no progress output')
+    .action(async (file: string, options: { force?: boolean; quiet?: boolean }) => {
+      const config = loadConfig()
+      const result = await restoreDatabase(config, file, { force: options.force, progress: progressReporter(options.quiet) })
+      if (result.moved_aside) process.stderr.write(`The database that was there is kept in ${result.moved_aside}\n`)
+      process.stderr.write(
+        `Restored ${result.file} into ${result.data_dir}` +
+          (result.migrations_pending ? `; ${result.migrations_pending} migration(s) will be applied at the next start` : '') +
+          '\n',
+      )
+      print(result)
+    })
 
   const users = program.command('users').description('Manage accounts')
   users
@@ -367,6 +400,10 @@ export async function run(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       return ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code) ? 0 : 2
+    }
+    if (error instanceof BackupError) {
+      process.stderr.write(`npq: ${error.message}\n`)
+      return error.exitCode
     }
     if (error instanceof UsageError) {
       process.stderr.write(`npq: ${error.message}\n`)

@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { sql } from 'kysely'
+import pg from 'pg'
 import { createTestServices, testDatabaseKind, type TestServices } from '../test-support/services.ts'
 import { DatabaseInUseError, openDatabase } from './database.ts'
 import { migrateToLatest, migrations } from './migrate.ts'
@@ -90,6 +91,26 @@ test(
     } finally {
       await reopened.close()
       fs.rmSync(dir, { recursive: true, force: true })
+    }
+  },
+)
+
+test(
+  'a client that vanishes inside a transaction does not hang the embedded database',
+  { skip: testDatabaseKind() !== 'pglite' },
+  async () => {
+    const database = await openDatabase({ dataDir: 'memory://', owner: 'server' })
+    try {
+      const client = new pg.Client({ connectionString: database.connectionString })
+      client.on('error', () => {})
+      await client.connect()
+      await client.query('begin')
+      await client.query('create table vanished (id int)')
+      client.connection.stream.destroy()
+      const { rows } = await sql<{ name: string | null }>`select to_regclass('vanished')::text as name`.execute(database.db)
+      assert.deepEqual(rows, [{ name: null }], 'its transaction was rolled back')
+    } finally {
+      await database.close()
     }
   },
 )

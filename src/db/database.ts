@@ -3,6 +3,7 @@ import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { Kysely, PostgresDialect, type Transaction } from 'kysely'
 import pg from 'pg'
+import { backupCommand, snapshotDataDir } from '../backup/snapshot.ts'
 import { EmbeddedServer } from './embedded-server.ts'
 import type { Schema } from './schema.ts'
 
@@ -25,6 +26,9 @@ export type Database = {
 }
 
 export class DatabaseInUseError extends Error {}
+
+/** Where PGlite keeps its files inside an embedded data directory (NPQ_DATA_DIR). */
+export const pgdataDir = (dataDir: string) => path.join(dataDir, 'pgdata')
 
 type OpenOptions = {
   databaseUrl?: string | undefined
@@ -68,7 +72,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   takeLock(lockFile, { pid: process.pid, owner: options.owner, port: null })
   try {
     return await openEmbedded(
-      path.join(dataDir, 'pgdata'),
+      pgdataDir(dataDir),
       poolSize,
       async () => fs.rmSync(lockFile, { force: true }),
       `embedded PGlite (${dataDir})`,
@@ -88,7 +92,7 @@ async function openEmbedded(
   onListening?: (port: number) => void,
 ): Promise<Database> {
   const pglite = await PGlite.create(dir)
-  const server = new EmbeddedServer(pglite)
+  const server = new EmbeddedServer(pglite, { [backupCommand]: snapshotDataDir })
   const port = await server.start()
   onListening?.(port)
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`
@@ -127,6 +131,19 @@ function fromConnectionString(
 }
 
 type Lock = { pid: number; owner: string; port: number | null }
+
+/**
+ * Holds an embedded data directory without opening the database (`npq restore` replaces its files).
+ * Throws DatabaseInUseError naming the process that has it.
+ */
+export function lockDataDir(dataDir: string, owner: string): { release(): void } {
+  fs.mkdirSync(dataDir, { recursive: true })
+  const lockFile = path.join(dataDir, 'npq.lock')
+  const holder = readLock(lockFile)
+  if (holder) throw new DatabaseInUseError(`The embedded database in ${dataDir} is in use by process ${holder.pid} (${holder.owner})`)
+  takeLock(lockFile, { pid: process.pid, owner, port: null })
+  return { release: () => fs.rmSync(lockFile, { force: true }) }
+}
 
 function readLock(lockFile: string): Lock | null {
   let lock: Lock

@@ -8,6 +8,10 @@ import type { PGlite } from '@electric-sql/pglite'
 // Sync) interleave and clobber each other's unnamed statements (we saw wrong rows under a parallel
 // pool). Here a client holds the backend from its first message until PGlite answers ReadyForQuery
 // with status idle: that covers a whole extended-protocol exchange, COPY, and an open transaction.
+//
+// A few commands are answered by this process rather than by PostgreSQL (`npq backup`: see
+// src/backup/snapshot.ts). They are taken only from a client that starts an exchange, so they run
+// between other clients' transactions, and their bytes go back as a COPY TO STDOUT stream.
 
 const SSL_REQUEST = 80877103
 const GSSENC_REQUEST = 80877104
@@ -15,7 +19,12 @@ const CANCEL_REQUEST = 80877102
 const READY_FOR_QUERY = 0x5a // 'Z'
 const TERMINATE = 0x58 // 'X'
 const IDLE = 0x49 // 'I'
+const QUERY = 0x51 // 'Q'
 const SYNC = Uint8Array.from([0x53, 0, 0, 0, 4])
+const COPY_CHUNK = 256 * 1024
+
+/** A command served by this process: what it returns is sent to the client as COPY data. */
+export type CopyOutCommand = (db: PGlite) => Promise<Uint8Array>
 
 class Client {
   buffer = Buffer.alloc(0)
@@ -68,10 +77,12 @@ export class EmbeddedServer {
   private owner: Client | null = null
   private readonly waiting: Client[] = []
   private running = false
+  private readonly commands: ReadonlyMap<string, CopyOutCommand>
   port = 0
 
-  constructor(db: PGlite) {
+  constructor(db: PGlite, commands: Record<string, CopyOutCommand> = {}) {
     this.db = db
+    this.commands = new Map(Object.entries(commands))
   }
 
   async start(host = '127.0.0.1', port = 0): Promise<number> {
@@ -121,9 +132,10 @@ export class EmbeddedServer {
     if (index >= 0) this.waiting.splice(index, 1)
     if (this.owner === client) {
       // A client that vanished mid-exchange or mid-transaction must not leave its state behind.
+      // Raw messages only: exec() would wait for the query lock that runExclusive already holds.
       await this.db.runExclusive(async () => {
         await this.db.execProtocolRawStream(SYNC, { onRawData: () => {} })
-        if (this.db.isInTransaction()) await this.db.exec('ROLLBACK')
+        if (this.db.isInTransaction()) await this.db.execProtocolRawStream(simpleQuery('ROLLBACK'), { onRawData: () => {} })
       })
       this.owner = null
       void this.run()
@@ -136,15 +148,18 @@ export class EmbeddedServer {
     try {
       for (;;) {
         let client: Client | undefined
+        let startsExchange = false
         if (this.owner) {
           if (this.owner.pending.length === 0) break // wait for the owner's next message
           client = this.owner
         } else {
           client = this.waiting.shift()
           if (!client) break
+          startsExchange = true
         }
         const message = client.pending.shift()!
-        const idle = await this.execute(client, message)
+        const command = startsExchange ? this.commandOf(message) : undefined
+        const idle = command ? await this.serveCopyOut(client, command) : await this.execute(client, message)
         if (client.closed) continue
         this.owner = idle ? null : client
         if (idle && client.pending.length > 0) this.waiting.push(client)
@@ -152,6 +167,32 @@ export class EmbeddedServer {
     } finally {
       this.running = false
     }
+  }
+
+  private commandOf(message: Uint8Array): CopyOutCommand | undefined {
+    // Cheap tests first: this sees the first message of every exchange.
+    if (message[0] !== QUERY || this.commands.size === 0 || message.length > 256) return undefined
+    const text = Buffer.from(message.subarray(5, message.length - 1)).toString('utf8')
+    return this.commands.get(text.trim().replace(/;$/, ''))
+  }
+
+  /** Answers a command of ours as PostgreSQL answers COPY … TO STDOUT (or with an error); leaves PGlite idle. */
+  private async serveCopyOut(client: Client, command: CopyOutCommand): Promise<true> {
+    let frames: Buffer[]
+    try {
+      const data = await command(this.db)
+      frames = [message('H', Buffer.from([1, 0, 0]))] // binary format, no columns
+      for (let at = 0; at < data.length; at += COPY_CHUNK) frames.push(message('d', data.subarray(at, at + COPY_CHUNK)))
+      frames.push(message('c'), message('C', cString('COPY 1')))
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error)
+      frames = [
+        message('E', Buffer.concat([cString('SERROR'), cString('VERROR'), cString('C58000'), cString(`M${text}`), Buffer.from([0])])),
+      ]
+    }
+    frames.push(message('Z', Buffer.from('I')))
+    if (!client.closed && client.socket.writable) client.socket.write(Buffer.concat(frames))
+    return true
   }
 
   /** Runs one message; true when PGlite ended with ReadyForQuery(idle). */
@@ -168,4 +209,17 @@ export class EmbeddedServer {
     )
     return tail.length === 6 && tail[0] === READY_FOR_QUERY && tail.readInt32BE(1) === 5 && tail[5] === IDLE
   }
+}
+
+function message(type: string, body: Uint8Array = new Uint8Array(0)): Buffer {
+  const header = Buffer.alloc(5)
+  header.write(type, 0, 'latin1')
+  header.writeInt32BE(body.length + 4, 1)
+  return Buffer.concat([header, body])
+}
+
+const cString = (text: string) => Buffer.from(`${text}\0`, 'utf8')
+
+function simpleQuery(sql: string): Uint8Array {
+  return Uint8Array.from(message('Q', cString(sql)))
 }

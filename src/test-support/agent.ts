@@ -25,6 +25,11 @@ export class Agent {
     return this.cookies.get(name)
   }
 
+  /** Plants a cookie, as another site or an earlier visitor to a shared computer might. */
+  setCookie(name: string, value: string): void {
+    this.cookies.set(name, value)
+  }
+
   async get(url: string, headers: Record<string, string> = {}) {
     return this.keep(await this.app.inject({ method: 'GET', url, headers: { cookie: this.cookieHeader(), ...headers } }))
   }

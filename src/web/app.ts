@@ -34,7 +34,16 @@ declare module 'fastify' {
 }
 
 export const SESSION_COOKIE = 'npq_session'
+export const CSRF_COOKIE = 'npq_csrf'
 const root = path.resolve(import.meta.dirname, '../..')
+
+export type RouteRecord = { method: string; url: string; access: RouteAccess | undefined }
+const routeTables = new WeakMap<FastifyInstance, RouteRecord[]>()
+
+/** Every route the app has, with its access rule: the security tests walk it, so a new route cannot escape them. */
+export function routeTable(app: FastifyInstance): readonly RouteRecord[] {
+  return routeTables.get(app) ?? []
+}
 
 /** Static files: GOV.UK Frontend and MoJ Frontend from their packages, and our own. */
 const staticFolders = [
@@ -43,6 +52,7 @@ const staticFolders = [
   ['/moj/', 'node_modules/@ministryofjustice/frontend/moj'],
   ['/public/', 'public'],
 ] as const
+const isStaticPath = (url: string) => staticFolders.some(([prefix]) => url.startsWith(prefix))
 
 export async function createApp(services: Services): Promise<FastifyInstance> {
   const { config, logger } = services
@@ -54,11 +64,13 @@ export async function createApp(services: Services): Promise<FastifyInstance> {
   })
 
   // A route without an access rule is a mistake that must not reach users: refuse to start.
+  const routes: RouteRecord[] = []
+  routeTables.set(app, routes)
   app.addHook('onRoute', (route) => {
-    const isStatic = staticFolders.some(([prefix]) => route.url.startsWith(prefix))
-    if (!route.config?.access && !isStatic) {
+    if (!route.config?.access && !isStaticPath(route.url)) {
       throw new Error(`Route ${route.method} ${route.url} has no access rule (config.access)`)
     }
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, access: route.config?.access })
   })
 
   await app.register(fastifyHelmet, {
@@ -77,12 +89,14 @@ export async function createApp(services: Services): Promise<FastifyInstance> {
       },
     },
     strictTransportSecurity: config.isProduction,
+    // The same as the CSP's frame-ancestors 'none', for browsers that only read the older header.
+    xFrameOptions: { action: 'deny' },
   })
   await app.register(fastifyCookie, { secret: config.sessionSecret ?? 'development-only-secret-not-for-production-use' })
   await app.register(fastifyFormbody)
   await app.register(fastifyCsrf, {
     sessionPlugin: '@fastify/cookie',
-    cookieKey: 'npq_csrf',
+    cookieKey: CSRF_COOKIE,
     cookieOpts: { signed: true, httpOnly: true, sameSite: 'lax', path: '/', secure: config.isProduction },
     getToken: (req) => (req.body as Record<string, string> | undefined)?._csrf,
   })
@@ -100,7 +114,7 @@ export async function createApp(services: Services): Promise<FastifyInstance> {
   app.decorateRequest('principal', null)
   app.decorateRequest('sessionToken', null)
   app.addHook('onRequest', async (req) => {
-    if (staticFolders.some(([prefix]) => req.url.startsWith(prefix))) return
+    if (isStaticPath(req.url)) return
     const token = req.cookies[SESSION_COOKIE]
     if (!token) return
     const userId = await resolveSession(services.db, token)
@@ -123,6 +137,13 @@ export async function createApp(services: Services): Promise<FastifyInstance> {
     const access = req.routeOptions.config?.access
     if (['GET', 'HEAD', 'OPTIONS'].includes(req.method) || access === 'api' || access === undefined) return done()
     app.csrfProtection(req, reply, done)
+  })
+
+  // Pages, downloads and API answers carry personal data, which must not sit in shared or browser
+  // caches: no-store unless a route says otherwise (static files set their own caching).
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!reply.hasHeader('cache-control') && !isStaticPath(req.url)) reply.header('cache-control', 'no-store')
+    return payload
   })
 
   const views = createViews(root)
