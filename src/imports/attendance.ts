@@ -30,6 +30,7 @@ export const attendanceImporter: Importer<typeof row> = {
     const counts = { created: 0, updated: 0, unchanged: 0 }
     const now = Date.now()
     const inFile = new Set<string>()
+    const eventsLocked = new Set<string>()
     for (const { row: csv, value } of rows) {
       const key = `${value.event_id}/${value.participant_id}`
       if (inFile.has(key)) problem(csv, 'participant_id', `this participant's entry for ${value.event_id} is on an earlier line`)
@@ -75,6 +76,12 @@ export const attendanceImporter: Importer<typeof row> = {
         continue
       }
       if (failed(csv)) continue
+      // The event's row is locked as the register page and API lock it, so that an entry recorded
+      // meanwhile (or by the same file imported at the same time) is read below, not written twice.
+      if (!eventsLocked.has(event.id)) {
+        await trx.selectFrom('events').select('id').where('id', '=', event.id).forUpdate().execute()
+        eventsLocked.add(event.id)
+      }
       // As on the register page: once the register has locked (14 days after the event), changing
       // an attended or absent mark needs a reason — here the note, kept as the change's reason.
       const current = await currentRegisterEntries(trx)

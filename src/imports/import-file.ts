@@ -1,11 +1,14 @@
 import type { z } from 'zod'
+import { sql } from 'kysely'
 import type { Trx } from '../db/database.ts'
+import { inTransaction } from '../db/transaction.ts'
 import type { Principal } from '../policy/principal.ts'
 import type { Services } from '../services.ts'
 import { readCsv, type CsvRow, type ImportProblem } from './csv.ts'
 
 // The import pipeline: read and check every row, then apply the whole file in one transaction. Any
-// problem, in any row, means nothing is written; importing the same file twice changes nothing.
+// problem, in any row, means nothing is written; importing the same file twice — also at the same
+// time — changes nothing.
 
 export type ImportCounts = { created: number; updated: number; unchanged: number }
 
@@ -52,6 +55,8 @@ export type ImportOptions = {
   leadProvider?: ImportContext['leadProvider']
   /** Work out what would change, then roll everything back (the upload page's preview). */
   dryRun?: boolean
+  /** Apply the file inside this transaction (the upload page marks its upload applied in the same one). Not with dryRun. */
+  trx?: Trx
 }
 
 export async function importFile<S extends z.ZodType>(
@@ -78,7 +83,11 @@ export async function importFile<S extends z.ZodType>(
   // one go; any problem rolls the whole file back.
   let counts: ImportCounts
   try {
-    counts = await services.db.transaction().execute(async (trx) => {
+    counts = await inTransaction(options.trx ?? services.db, async (trx) => {
+      // One import of a kind at a time: the same file sent twice at once (a retried command, a
+      // double-clicked upload) is applied by the first, and the second — run after it commits —
+      // finds every row unchanged instead of inserting it again or failing on a duplicate key.
+      if (!options.dryRun) await sql`select pg_advisory_xact_lock(hashtext(${`npq-import:${importer.kind}`}))`.execute(trx)
       const found: ImportProblem[] = []
       const context: ImportContext = {
         services,

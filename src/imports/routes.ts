@@ -176,24 +176,33 @@ export function registerImportRoutes(app: FastifyInstance, services: Services): 
   app.post<{ Params: { id: string } }>('/lead-provider/imports/:id/apply', { config: { access: 'signed-in' } }, async (req, reply) => {
     const { principal, upload, leadProvider } = await findUpload(req)
     if (upload.applied_at) return reply.redirect(`/lead-provider/imports/${upload.id}`, 303)
-    let result: ImportResult
     try {
-      result = await importFile(services, importers[upload.kind]!, upload.content, principal, {
-        leadProvider: { id: leadProvider.id, code: leadProvider.code },
+      // The file is applied and the upload marked applied in one transaction that holds the upload's
+      // row: the same upload applied twice at once (a double click) is applied once.
+      await db.transaction().execute(async (trx) => {
+        const row = await trx
+          .selectFrom('import_uploads')
+          .select('applied_at')
+          .where('id', '=', upload.id)
+          .forUpdate()
+          .executeTakeFirstOrThrow()
+        if (row.applied_at) return
+        const result = await importFile(services, importers[upload.kind]!, upload.content, principal, {
+          leadProvider: { id: leadProvider.id, code: leadProvider.code },
+          trx,
+        })
+        await trx
+          .updateTable('import_uploads')
+          .set({ applied_at: new Date(), applied_by: principal.userId, result: JSON.stringify(result) })
+          .where('id', '=', upload.id)
+          .execute()
+        await recordAudit(trx, { by: principal, action: 'import.applied', entityType: 'import-upload', entityId: upload.id, after: result })
       })
     } catch (error) {
       // Something changed since the preview (another import): show what is wrong now.
       if (error instanceof ImportError) return renderUpload(reply, upload, { problems: error.problems })
       throw error
     }
-    await db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('import_uploads')
-        .set({ applied_at: new Date(), applied_by: principal.userId, result: JSON.stringify(result) })
-        .where('id', '=', upload.id)
-        .execute()
-      await recordAudit(trx, { by: principal, action: 'import.applied', entityType: 'import-upload', entityId: upload.id, after: result })
-    })
     return reply.redirect(`/lead-provider/imports/${upload.id}`, 303)
   })
 }

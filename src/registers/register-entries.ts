@@ -28,7 +28,11 @@ export function currentRegisterEntries(db: Db | Trx) {
   return db.selectFrom('register_entries as r').where(notSuperseded('register_entries', 'r'))
 }
 
-/** Records an entry unless the register already says exactly this. */
+/**
+ * Records an entry unless the register already says exactly this. The caller holds the event's row
+ * lock (`select … for update`: the register page, the API and the attendance import all take it), so
+ * two writers of one entry run one after the other and the second finds the first's: one current entry.
+ */
 export async function recordRegisterEntry(trx: Trx, by: Principal, entry: RegisterEntry): Promise<'created' | 'updated' | 'unchanged'> {
   const current = await currentRegisterEntries(trx)
     .select(['r.id', 'r.status', 'r.completed_at', 'r.note', 'r.contingency_method'])
