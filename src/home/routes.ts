@@ -10,7 +10,7 @@ import { assessmentFacts, dueItems, meetingTasks, participantCalendar } from './
 import { forbidden } from '../errors.ts'
 import { welcomeChecklists } from '../onboarding/onboarding.ts'
 import { lifecycleNotices } from '../lifecycle/notices.ts'
-import { listEnrolments } from '../participants/enrolments.ts'
+import { countEnrolments, listEnrolments, type EnrolmentCount } from '../participants/enrolments.ts'
 import { loadMeetingEnrolments, meetingOverviews } from '../meetings/meetings.ts'
 import { meetingRows } from '../meetings/routes.ts'
 import { meetingsPath } from '../meetings/schedule.ts'
@@ -47,6 +47,13 @@ function continueFrom(progress: CourseProgress[]) {
 
 function organisationsOf(principal: Principal & { kind: 'user' }, role: Role) {
   return principal.roles.filter((r) => r.role === role)
+}
+
+/** A staff Home's participants: per course and cohort (newest first), with each lead provider. */
+function programmeRows(counts: EnrolmentCount[]) {
+  return counts
+    .map((c) => ({ course: c.courseName, cohort: c.cohort, leadProvider: c.leadProvider, total: c.total, active: c.active }))
+    .sort((a, b) => (a.cohort < b.cohort ? 1 : a.cohort > b.cohort ? -1 : a.course.localeCompare(b.course)))
 }
 
 export function registerHomeRoutes(app: FastifyInstance, services: Services): void {
@@ -97,23 +104,23 @@ export function registerHomeRoutes(app: FastifyInstance, services: Services): vo
   })
   const isSafeguardingLead = async (p: Principal & { kind: 'user' }) => (await dslOrganisations(db, p.userId)).length > 0
   page('facilitator', async (p) => ({
-    enrolments: await listEnrolments(db, { deliveryPartnerIds: organisationsWithRole(p, 'facilitator') }),
+    programmes: programmeRows(await countEnrolments(db, { deliveryPartnerIds: organisationsWithRole(p, 'facilitator') })),
     events: await upcomingEvents(db, p, 'facilitator'),
     safeguarding: await isSafeguardingLead(p),
   }))
   page('delivery-partner-lead', async (p) => ({
-    enrolments: await listEnrolments(db, { deliveryPartnerIds: organisationsWithRole(p, 'delivery-partner-lead') }),
+    programmes: programmeRows(await countEnrolments(db, { deliveryPartnerIds: organisationsWithRole(p, 'delivery-partner-lead') })),
     events: await upcomingEvents(db, p, 'delivery-partner-lead'),
     safeguarding: await isSafeguardingLead(p),
   }))
   page('lead-provider-admin', async (p) => {
     const leadProviderIds = organisationsWithRole(p, 'lead-provider-admin')
-    const enrolments = await listEnrolments(db, { leadProviderIds })
+    const counts = await countEnrolments(db, { leadProviderIds })
     const byPartner = new Map<string, number>()
-    for (const e of enrolments)
-      byPartner.set(e.deliveryPartner ?? 'Not allocated', (byPartner.get(e.deliveryPartner ?? 'Not allocated') ?? 0) + 1)
+    for (const c of counts)
+      byPartner.set(c.deliveryPartner ?? 'Not allocated', (byPartner.get(c.deliveryPartner ?? 'Not allocated') ?? 0) + c.total)
     return {
-      enrolmentCount: enrolments.length,
+      enrolmentCount: counts.reduce((n, c) => n + c.total, 0),
       byPartner: [...byPartner.entries()].sort(([a], [b]) => a.localeCompare(b)),
       events: await upcomingEvents(db, p, 'lead-provider-admin'),
       safeguarding: await isSafeguardingLead(p),
