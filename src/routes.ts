@@ -29,6 +29,7 @@ import { registerMeetingRoutes } from './meetings/routes.ts'
 import { registerMoneyRoutes } from './money/routes.ts'
 import { registerOnboardingRoutes } from './onboarding/routes.ts'
 import { registerOrganisationRoutes } from './organisations/routes.ts'
+import { registerPrivacyRoutes } from './privacy/routes.ts'
 import { registerProjectRoutes } from './projects/routes.ts'
 import { registerRegisterRoutes } from './registers/routes.ts'
 import { registerReportRoutes } from './reports/routes.ts'
@@ -74,6 +75,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   registerProgressRoutes(app, services)
   registerForumRoutes(app, services)
   registerSurveyRoutes(app, services)
+  registerPrivacyRoutes(app, services)
   registerDevEmailRoutes(app, services)
   services.api.register(app, services.db)
   return app

@@ -22,6 +22,7 @@ import { addLearningRecordOperations } from './learning/api.ts'
 import { createLogger, type Logger } from './logging.ts'
 import { lifecycleJobDefinitions } from './lifecycle/jobs.ts'
 import { assessmentJobDefinitions } from './assessment/jobs.ts'
+import { privacyJobDefinitions } from './privacy/jobs.ts'
 
 // The composition root: data access first, then services built on it, then (in main.ts) the app.
 // `Services` is what routes and commands receive, so tests can build it against any database.
@@ -71,6 +72,7 @@ export async function createServices(options: ServiceOptions) {
       ...applicationJobDefinitions({ db, email, config, catalogue, jobs, logger }),
       ...lifecycleJobDefinitions({ db, email, config, jobs, catalogue }),
       ...assessmentJobDefinitions({ db, email, config, catalogue, designs }),
+      ...privacyJobDefinitions({ db, catalogue, logger }),
       defineJob({
         name: 'session-sweep',
         schema: z.object({}),

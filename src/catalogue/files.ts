@@ -116,5 +116,7 @@ export const policyFile = z.strictObject({
     ehco: z.number().int().min(0),
   }),
   removal_sign_off: z.enum(['delivery-partner', 'delivery-partner-and-lead-provider']),
+  /** Years a participant's personal data is kept after their last enrolment ends (src/privacy); an assumption, default 7. */
+  retention_years_after_completion: z.number().int().min(1).max(100).default(7),
 })
 export type PolicyFile = z.infer<typeof policyFile>

@@ -23,6 +23,9 @@ import { roleOrganisationKind, roles, type Role } from '../policy/roles.ts'
 import { declarationReport, engagementReport, ReportQueryError } from '../reports/engagement-reports.ts'
 import { declarationTable, engagementTable, escalationsTable, outputsTable, toCsv, type Table } from '../reports/formats.ts'
 import { escalationsReport, outputsReport, type EscalationQuery } from '../outputs/report.ts'
+import { anonymiseParticipant, ErasureRefused } from '../privacy/anonymise.ts'
+import { exportPersonalData, type SubjectQuery } from '../privacy/personal-data.ts'
+import { londonDateOf } from '../dates/london.ts'
 import { createServices, type Services } from '../services.ts'
 import { progressReporter } from './progress.ts'
 
@@ -353,8 +356,64 @@ export function buildProgram(): Command {
       }),
     )
 
+  const privacy = program.command('privacy').description('Data protection: subject access exports and erasure (docs/RELIABILITY.md)')
+  privacy
+    .command('export')
+    .description('Everything the platform holds about one person, as JSON on stdout (audited)')
+    .option('--email <email>', 'their email address (participant, account or application)')
+    .option('--trn <trn>', 'their 7-digit TRN')
+    .option('--participant-id <id>', 'their DfE participant id')
+    .action((options: { email?: string; trn?: string; participantId?: string }) => {
+      const given = [options.email, options.trn, options.participantId].filter((v) => v !== undefined)
+      if (given.length !== 1) throw new UsageError('npq privacy export needs exactly one of --email, --trn or --participant-id')
+      if (options.trn !== undefined && !/^[0-9]{7}$/.test(options.trn))
+        throw new InputError(`"${options.trn}" is not a 7-digit TRN (--trn)`)
+      if (options.participantId !== undefined && !uuid.test(options.participantId))
+        throw new InputError(`"${options.participantId}" is not a participant id (--participant-id)`)
+      const query: SubjectQuery = { email: options.email, trn: options.trn, participantId: options.participantId }
+      return withServices(async ({ db }) => {
+        const document = await exportPersonalData(db, cli, query).catch((error: unknown) => {
+          if (error instanceof AppError && error.code === 'not-found') throw new InputError(`Nobody matches ${given[0]}`)
+          throw error
+        })
+        const rows = document.sections.reduce((n, section) => n + section.rows.length, 0)
+        process.stderr.write(`Exported ${rows} row(s) in ${document.sections.length} sections and ${document.files.length} file(s)\n`)
+        print(document)
+      })
+    })
+  privacy
+    .command('erase')
+    .description(
+      'Carry out a verified erasure request: anonymise one participant, keeping the declaration evidence DfE funding rules require. ' +
+        'Refused while an enrolment is accepted, active or deferred, a declaration is not settled, or a safeguarding concern they raised is open.',
+    )
+    .requiredOption('--participant-id <id>', 'their DfE participant id')
+    .requiredOption('--reason <text>', 'the verified request, e.g. its reference (kept in the audit log)')
+    .action((options: { participantId: string; reason: string }) => {
+      if (!uuid.test(options.participantId)) throw new InputError(`"${options.participantId}" is not a participant id (--participant-id)`)
+      if (!options.reason.trim()) throw new UsageError('--reason must say why (the verified request)')
+      return withServices(async ({ db, catalogue }) => {
+        try {
+          const result = await anonymiseParticipant(db, cli, options.participantId.toLowerCase(), {
+            catalogue,
+            mode: 'request',
+            reason: options.reason.trim(),
+            today: londonDateOf(new Date()),
+          })
+          process.stderr.write(`Erased participant ${result.participant_id}; declaration evidence kept\n`)
+          print(result)
+        } catch (error) {
+          if (error instanceof ErasureRefused) throw new InputError(error.message)
+          if (error instanceof AppError && error.code === 'not-found') throw new InputError(`${error.message} (--participant-id)`)
+          throw error
+        }
+      })
+    })
+
   return program
 }
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 type ReportRun = { rows: unknown[]; table: () => Table }
 

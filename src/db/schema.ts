@@ -121,6 +121,8 @@ export interface ParticipantsTable {
   email: string
   trn: string
   created_at: Timestamp
+  /** When the person's data was erased after the retention period (0025); the row stays as a pseudonym. */
+  anonymised_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
 }
 
 export interface EnrolmentsTable {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { can, type EnrolmentRef, type OrganisationRef } from './policy.ts'
+import { can, type EnrolmentRef, type OrganisationRef, type Resource } from './policy.ts'
 import type { Principal, RoleAssignment } from './principal.ts'
 import type { Role } from './roles.ts'
 
@@ -141,4 +141,27 @@ test('marking: admins of the lead provider run it; assessors mark only their own
   assert.equal(can(moderator, 'moderate', script('as', true)), true)
   assert.equal(can(moderator, 'moderate', script('as', false)), false)
   assert.equal(can(person('m2', ['moderator', 'lp-2']), 'moderate', script('as', true)), false)
+})
+
+test('personal data: only admins of a lead provider the person is enrolled with or applied to export it; only the system erases it', () => {
+  const data: Resource = { type: 'personal-data', leadProviderIds: ['lp-1', 'lp-3'] }
+  assert.equal(can(person('a', ['lead-provider-admin', 'lp-1']), 'export-personal-data', data), true)
+  assert.equal(can(person('a3', ['lead-provider-admin', 'lp-3']), 'export-personal-data', data), true)
+  assert.equal(can(person('a2', ['lead-provider-admin', 'lp-2']), 'export-personal-data', data), false, 'another provider’s admin')
+  assert.equal(can(person('a', ['lead-provider-admin', 'lp-1']), 'erase-personal-data', data), false, 'erasure is the job’s or the CLI’s')
+  for (const role of ['delivery-partner-lead', 'facilitator', 'participant', 'assessor', 'moderator', 'line-manager'] as const) {
+    assert.equal(
+      can(person('x', [role, role === 'delivery-partner-lead' || role === 'facilitator' ? 'dp-1' : 'lp-1']), 'export-personal-data', data),
+      false,
+      role,
+    )
+  }
+  assert.equal(can({ kind: 'api-client', tokenId: 't', tokenName: 'Finance', leadProviderId: 'lp-1' }, 'export-personal-data', data), false)
+  assert.equal(can({ kind: 'system', name: 'cli' }, 'export-personal-data', data), true)
+  assert.equal(can({ kind: 'system', name: 'privacy-retention' }, 'erase-personal-data', data), true)
+  assert.equal(can(null, 'export-personal-data', data), false)
+  assert.equal(
+    can(person('a', ['lead-provider-admin', 'lp-1']), 'export-personal-data', { type: 'personal-data', leadProviderIds: [] }),
+    false,
+  )
 })

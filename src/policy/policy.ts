@@ -37,6 +37,8 @@ export type Resource =
   | { type: 'development-tools'; enabled: boolean }
   | { type: 'assessment-window'; leadProviderId: string }
   | { type: 'assessment-script'; script: { leadProviderId: string; assessorUserId: string | null; inSample: boolean } }
+  /** One person's data (src/privacy): the lead providers they are enrolled with or applied to. */
+  | { type: 'personal-data'; leadProviderIds: string[] }
 
 export type Action =
   | 'view' // a role's home page, an organisation, an enrolment
@@ -60,6 +62,8 @@ export type Action =
   | 'run-marking' // an assessment window: allocate scripts, record external moderation, release results (lead-provider admins)
   | 'mark' // an assessment script allocated to this assessor
   | 'moderate' // an assessment script in the internal moderation sample
+  | 'export-personal-data' // a subject access export of one person's data (lead-provider admins)
+  | 'erase-personal-data' // anonymise one person's data after the retention period or a verified request
   | 'use'
 
 type Rule<R extends Resource> = (principal: Principal, action: Action, resource: R) => boolean
@@ -173,6 +177,14 @@ const rules: Rules = {
     if (action === 'mark') return script.assessorUserId === p.userId && hasRole(p, 'assessor', script.leadProviderId)
     if (action === 'moderate') return script.inSample && hasRole(p, 'moderator', script.leadProviderId)
     return false
+  },
+
+  // Data protection: a subject access export is the data controller's, so only admins of a lead provider
+  // the person is enrolled with or applied to; erasure is run by the daily job or the CLI (system) only.
+  'personal-data': (p, action, { leadProviderIds }) => {
+    if (p.kind === 'system') return action === 'export-personal-data' || action === 'erase-personal-data'
+    if (p.kind !== 'user' || action !== 'export-personal-data') return false
+    return isLeadProviderAdminOf(p, leadProviderIds)
   },
 }
 

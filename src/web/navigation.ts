@@ -282,6 +282,11 @@ export const sections: Record<Role, Section[]> = {
         { path: '/catalogue', text: 'Catalogue', description: 'Your programme designs course by course, with cohorts and schedules.' },
         { path: '/users', text: 'Users', description: 'The people in your organisation who use the platform, and inviting someone.' },
         { path: '/api-tokens', text: 'API tokens', description: 'Tokens that let your own systems use the platform’s API.' },
+        {
+          path: '/privacy',
+          text: 'Data protection',
+          description: 'Download everything held about a participant or applicant (a subject access request), and when it is erased.',
+        },
       ],
     },
   ],

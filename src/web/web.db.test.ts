@@ -103,7 +103,7 @@ test('navigation groups a role’s pages; each group has a landing page and its 
     ['/lead-provider/learning', 'Learning', ['content', 'forums', 'surveys', 'news', 'contacts']],
     ['/lead-provider/assessments', 'Assessment', ['assessment', 'assessment/marking']],
     ['/lead-provider/finance', 'Finance', ['declarations', 'money', 'dfe-sync']],
-    ['/lead-provider/settings', 'Settings', ['catalogue', 'users', 'api-tokens']],
+    ['/lead-provider/settings', 'Settings', ['catalogue', 'users', 'api-tokens', 'privacy']],
   ]
   for (const [url, heading, pages] of landings) {
     const page = await admin.get(url)

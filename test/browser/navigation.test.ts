@@ -38,7 +38,7 @@ test('a lead-provider admin opens each group and a page in it, with the group cu
     ['Learning', ['Content', 'Forums', 'Surveys', 'News', 'Contacts'], 'News', 'Programme news'],
     ['Assessment', ['Windows and entries', 'Marking and results'], 'Marking and results', 'Assessment marking'],
     ['Finance', ['Declarations', 'Money', 'DfE sync'], 'DfE sync', 'DfE sync'],
-    ['Settings', ['Catalogue', 'Users', 'API tokens'], 'API tokens', 'API tokens'],
+    ['Settings', ['Catalogue', 'Users', 'API tokens', 'Data protection'], 'API tokens', 'API tokens'],
   ]
   for (const [group, pages, open, expectedHeading] of groups) {
     await topNavigation(page).getByRole('link', { name: group, exact: true }).click()
