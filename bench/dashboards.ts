@@ -48,7 +48,7 @@ const stats = (ms: number[]) => ({
 })
 
 /** A signed-in session for a bench user with one role (made once, reused by later runs). */
-async function sessionFor(services: Services, email: string, role: string, organisationId: string): Promise<string> {
+export async function sessionFor(services: Services, email: string, role: string, organisationId: string): Promise<string> {
   const { db } = services
   const user = await db
     .insertInto('users')

@@ -700,6 +700,7 @@ async function main() {
     result = await runBenchmark(url, options)
     await (await import('./dashboards.ts')).benchDashboards(url, { tiny, quiet: values.quiet, json: values.json, asOf: options.asOf })
     await (await import('./participant-pages.ts')).benchParticipantPages(url, { tiny, quiet: values.quiet, json: values.json })
+    await (await import('./staff-pages.ts')).benchStaffPages(url, { tiny, quiet: values.quiet, json: values.json })
   } finally {
     if (tiny) await dropDatabase(url)
   }
