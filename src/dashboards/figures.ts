@@ -196,17 +196,25 @@ export type CachedFigures = { figures: EnrolmentFigure[]; computedAt: Date | nul
 
 /** The figures of several units, each from the cache (oldest calculation time reported). */
 export async function figuresOf(services: Services, units: FigureUnit[], asOf: string): Promise<CachedFigures> {
-  const figures: EnrolmentFigure[] = []
+  const parts: EnrolmentFigure[][] = []
   let computedAt: Date | null = null
   const versions: string[] = []
   for (const unit of units) {
     const key = `figures/${unit.leadProvider}/${unit.cohort}/${unit.deliveryPartner ?? '*'}`
     const got = await cached(services, key, asOf, () => computeFigures(services, unit, asOf))
-    for (const f of got.value) figures.push(f)
+    parts.push(got.value)
     versions.push(`${key}@${got.computedAt.getTime()}`)
     if (!computedAt || got.computedAt < computedAt) computedAt = got.computedAt
   }
-  return { figures, computedAt, version: `${asOf}|${versions.join('|')}` }
+  // Joined only when something is derived from them (memoised): a provider's tens of thousands of
+  // figures are not copied on every request.
+  return {
+    get figures() {
+      return parts.flat()
+    },
+    computedAt,
+    version: `${asOf}|${versions.join('|')}`,
+  }
 }
 
 const memos = new WeakMap<Services, Map<string, unknown>>()

@@ -21,7 +21,13 @@ export function createViews(root: string): nunjucks.Environment {
   return env
 }
 
+// Making an Intl.DateTimeFormat costs far more than using one: a page of dates made one per date.
+const formats = new Map<string, Intl.DateTimeFormat>()
+
 function formatLondon(value: Date | string, options: Intl.DateTimeFormatOptions): string {
   const date = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T12:00:00Z`) : new Date(value)
-  return new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', ...options }).format(date)
+  const key = JSON.stringify(options)
+  let format = formats.get(key)
+  if (!format) formats.set(key, (format = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', ...options })))
+  return format.format(date)
 }
