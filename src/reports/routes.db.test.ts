@@ -325,6 +325,154 @@ test('bad inputs show the error summary and field errors, and no results', async
   assert.match(kept.body, /id="as_of-day" name="as_of-day" type="text" value="31"/)
 })
 
+test('the page shows 100 rows at a time, with the count and pagination; the downloads keep every row', async () => {
+  // 250 more participants in EDT's 2021-autumn cohort (which no other test here reads): three pages.
+  const { db } = services
+  const org = async (code: string) =>
+    (await db.selectFrom('organisations').select('id').where('code', '=', code).executeTakeFirstOrThrow()).id
+  const [edt, eastCoast, school] = [await org('edt'), await org('east-coast-tsh'), await org('100001')]
+  const added = Array.from({ length: 250 }, (_, i) => ({
+    id: `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`,
+    fullName: `Paged Participant ${String(i + 1).padStart(3, '0')}`,
+  }))
+  await db
+    .insertInto('participants')
+    .values(
+      added.map((p, i) => ({ id: p.id, full_name: p.fullName, email: `paged.${i}@schools.test`, trn: String(3000001 + i), user_id: null })),
+    )
+    .execute()
+  await db
+    .insertInto('enrolments')
+    .values(
+      added.map((p) => ({
+        participant_id: p.id,
+        lead_provider_id: edt,
+        delivery_partner_id: eastCoast,
+        school_id: school,
+        course_identifier: 'npq-leading-teaching-development',
+        cohort: '2021-autumn',
+        school_contract_signed_on: '2021-09-20',
+        sponsorship_agreement_signed_on: '2021-09-21',
+      })),
+    )
+    .execute()
+  const all = (await expected({ cohort: '2021-autumn' })).sort(byName)
+  assert.ok(all.length > 200 && all.length <= 300, `${all.length} rows`)
+  const admin = await lpAdmin()
+  const base = '/lead-provider/reports?cohort=2021-autumn&as_of=2024-01-31'
+  const decode = (href: string) => href.replace(/&amp;/g, '&')
+  const paginationLinks = (html: string) => {
+    const nav = /<nav class="govuk-pagination"[\s\S]*?<\/nav>/.exec(html)
+    assert.ok(nav, 'the pagination component')
+    return {
+      previous: /<div class="govuk-pagination__prev">\s*<a[^>]*href="([^"]+)"/.exec(nav[0])?.[1],
+      next: /<div class="govuk-pagination__next">\s*<a[^>]*href="([^"]+)"/.exec(nav[0])?.[1],
+      pages: [
+        ...nav[0].matchAll(/<a class="govuk-link govuk-pagination__link" href="([^"]+)" aria-label="Page (\d+)"( aria-current="page")?/g),
+      ].map((m) => ({ href: decode(m[1]!), number: Number(m[2]), current: Boolean(m[3]) })),
+    }
+  }
+
+  // Page 1: the first 100 in the sort, the count, and links to the other pages and the next.
+  const first = await admin.get(base)
+  assert.equal(first.statusCode, 200)
+  assert.deepEqual(
+    namesIn(first.body),
+    all.slice(0, 100).map((e) => e.fullName),
+  )
+  assert.match(first.body, new RegExp(`id="report-count">\\s*${all.length} participants`))
+  assert.match(first.body, new RegExp(`Showing <strong>1</strong> to <strong>100</strong> of <strong>${all.length}</strong> participants`))
+  const links = paginationLinks(first.body)
+  assert.equal(links.previous, undefined)
+  assert.ok(links.next)
+  assert.deepEqual(
+    links.pages.map((p) => [p.number, p.current]),
+    [
+      [1, true],
+      [2, false],
+      [3, false],
+    ],
+  )
+  // The links keep the filters and the sort; the table is sorted on the server only (not one page in the browser).
+  for (const href of [decode(links.next), ...links.pages.map((p) => p.href)]) {
+    assert.match(
+      href,
+      /^\/lead-provider\/reports\?report=engagement&lead_provider=edt&cohort=2021-autumn&as_of=2024-01-31&sort=name&order=ascending&page=\d$/,
+    )
+  }
+  assert.match(first.body, /<table class="govuk-table" id="report-table">/)
+  assert.match(first.body, /sortable by any column: page 1 of 3/)
+
+  // Page 2 (the Next link): the next 100.
+  const second = await admin.get(decode(links.next))
+  assert.equal(second.statusCode, 200)
+  assert.deepEqual(
+    namesIn(second.body),
+    all.slice(100, 200).map((e) => e.fullName),
+  )
+  assert.match(
+    second.body,
+    new RegExp(`Showing <strong>101</strong> to <strong>200</strong> of <strong>${all.length}</strong> participants`),
+  )
+  const secondLinks = paginationLinks(second.body)
+  assert.match(decode(secondLinks.previous!), /&page=1$/)
+  assert.match(decode(secondLinks.next!), /&page=3$/)
+  assert.deepEqual(
+    secondLinks.pages.filter((p) => p.current).map((p) => p.number),
+    [2],
+  )
+
+  // Sorted another way, page 2 is the next 100 in that sort, and the links keep it.
+  const byPercent = [...all].sort((a, b) => b.engagement.ratio - a.engagement.ratio || byName(a, b))
+  const sortedSecond = await admin.get(`${base}&sort=percent&order=descending&page=2`)
+  assert.deepEqual(
+    namesIn(sortedSecond.body),
+    byPercent.slice(100, 200).map((e) => e.fullName),
+  )
+  assert.match(decode(paginationLinks(sortedSecond.body).next!), /sort=percent&order=descending&page=3$/)
+  // A header link (a new sort) starts again from page 1.
+  assert.doesNotMatch(sortedSecond.body, /<th scope="col"[^>]*><a class="govuk-link" href="[^"]*page=/)
+
+  // The last page: the rest, and no Next.
+  const third = await admin.get(`${base}&page=3`)
+  assert.deepEqual(
+    namesIn(third.body),
+    all.slice(200).map((e) => e.fullName),
+  )
+  assert.equal(paginationLinks(third.body).next, undefined)
+  assert.match(third.body, new RegExp(`Showing <strong>201</strong> to <strong>${all.length}</strong> of <strong>${all.length}</strong>`))
+
+  // A page past the end shows the last page and says so; a page that is not a number, the first.
+  const past = await admin.get(`${base}&page=99`)
+  assert.equal(past.statusCode, 200)
+  assert.deepEqual(namesIn(past.body), namesIn(third.body))
+  assert.match(past.body, /There is no page 99: this report has 3 pages, and this is the last/)
+  const huge = await admin.get(`${base}&page=99999999999999999999`)
+  assert.equal(huge.statusCode, 200)
+  assert.deepEqual(namesIn(huge.body), namesIn(third.body))
+  assert.match(huge.body, /There is no page 99999999999999999999: this report has 3 pages/)
+  for (const page of ['0', '-1', 'two', '1e3', '']) {
+    const res = await admin.get(`${base}&page=${page}`)
+    assert.equal(res.statusCode, 200, page)
+    assert.deepEqual(namesIn(res.body), namesIn(first.body), page)
+    assert.doesNotMatch(res.body, /There is no page/, page)
+  }
+
+  // The downloads keep every row, in the sort, whatever the page.
+  for (const url of [`${base}&format=csv`, `${base}&format=csv&page=2`]) {
+    const csv = await admin.get(url)
+    assert.equal(csv.statusCode, 200)
+    const records = parse(csv.body) as string[][]
+    assert.deepEqual(
+      records.slice(1).map((r) => r[0]),
+      all.map((e) => e.participantId),
+    )
+  }
+  const link = /<a class="govuk-link" href="([^"]+format=csv)"/.exec(second.body)
+  assert.ok(link)
+  assert.doesNotMatch(link[1]!, /page=/)
+})
+
 test('names are shown on the pages but never written to the log', async () => {
   const names = (await expected({})).map((e) => e.fullName)
   assert.ok(names.length > 0)

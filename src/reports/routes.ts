@@ -15,6 +15,9 @@ import { declarationTable, engagementTable, toCsv, toXlsx, type Table } from './
 // participants only (the server fixes the delivery partner; another one's is refused). A GET form,
 // so every view is a link: sortable on the server (header links) and in the browser (MoJ sortable
 // table), and downloadable as CSV or XLSX with the same filters. Names are shown, never logged.
+// The page shows the rows a page at a time (`page=n`, in the chosen sort; the whole cohort is still
+// computed, since some figures need it); the downloads always hold every row. With more than one
+// page the table is sorted on the server only: sorting in the browser would sort just that page.
 
 type ReportKind = 'engagement' | 'declaration'
 type Order = 'ascending' | 'descending'
@@ -30,6 +33,37 @@ const outputNames: Record<string, string> = {
 const longDate = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeZone: 'UTC' })
 const formatDate = (iso: string) => longDate.format(new Date(`${iso}T12:00:00Z`))
 const collator = new Intl.Collator('en-GB', { sensitivity: 'base', numeric: true })
+const formatCount = (n: number) => n.toLocaleString('en-GB')
+
+/** Rows on one page of the report: the downloads have them all. */
+export const reportPageSize = 100
+
+/** `page=n` from a link: a whole number from 1 (however large), or else page 1. */
+function pageOf(value: string): number {
+  return /^\d+$/.test(value) && Number(value) >= 1 ? Number(value) : 1
+}
+
+/**
+ * GOV.UK pagination: previous and next, the first and last pages, and the current page with its
+ * neighbours; an ellipsis for the pages left out.
+ */
+function paginationOf(page: number, pages: number, href: (n: number) => string) {
+  if (pages <= 1) return null
+  const shown = [...new Set([1, page - 1, page, page + 1, pages])].filter((n) => n >= 1 && n <= pages).sort((a, b) => a - b)
+  const items: ({ number: number; href: string; current: boolean } | { ellipsis: true })[] = []
+  let last = 0
+  for (const n of shown) {
+    if (n - last === 2) items.push({ number: n - 1, href: href(n - 1), current: false })
+    else if (n - last > 2) items.push({ ellipsis: true })
+    items.push({ number: n, href: href(n), current: n === page })
+    last = n
+  }
+  return {
+    previous: page > 1 ? { href: href(page - 1) } : undefined,
+    next: page < pages ? { href: href(page + 1) } : undefined,
+    items,
+  }
+}
 
 const isoPattern = /^\d{4}-\d{2}-\d{2}$/
 function isRealIsoDate(value: string): boolean {
@@ -374,6 +408,13 @@ export function registerReportRoutes(app: FastifyInstance, services: Services): 
 
     const participants = new Set(sorted.map((e) => e.participantId)).size
     const styles = [...new Set(sorted.map((e) => e.design.style))]
+    // One page of the sorted rows: a page past the end shows the last page, and says so.
+    const pages = Math.max(1, Math.ceil(sorted.length / reportPageSize))
+    const requestedPage = pageOf(query('page'))
+    const pageNumber = Math.min(requestedPage, pages)
+    const first = (pageNumber - 1) * reportPageSize
+    const onPage = sorted.slice(first, first + reportPageSize)
+    const blockColumns = columns.filter((c) => c.key.startsWith('block_'))
     return reply.render('reports/views/reports.njk', {
       ...page,
       form,
@@ -383,7 +424,15 @@ export function registerReportRoutes(app: FastifyInstance, services: Services): 
         asOf,
         from: fromDate,
         count: sorted.length,
+        countText: formatCount(sorted.length),
         participants,
+        participantsText: formatCount(participants),
+        page: pageNumber,
+        pages,
+        pastTheEnd: requestedPage > pages ? query('page') : null,
+        showingFrom: formatCount(first + 1),
+        showingTo: formatCount(first + onPage.length),
+        pagination: paginationOf(pageNumber, pages, (n) => linkTo({ sort: sortColumn.key, order, page: String(n) })),
         styles,
         deliveryPartner: scope.deliveryPartner,
         cohort,
@@ -400,7 +449,7 @@ export function registerReportRoutes(app: FastifyInstance, services: Services): 
             href: linkTo({ sort: c.key, order: next }),
           }
         }),
-        rows: sorted.map((e) => ({
+        rows: onPage.map((e) => ({
           name: e.fullName,
           participantId: e.participantId,
           course: e.courseName,
@@ -412,12 +461,10 @@ export function registerReportRoutes(app: FastifyInstance, services: Services): 
           percent: formatPercent(e.engagement.percent),
           ratio: e.engagement.ratio,
           eligible: e.engagement.eligibleForAssessment,
-          blocks: columns
-            .filter((c) => c.key.startsWith('block_'))
-            .map((c) => {
-              const value = c.value(e) as number
-              return value < 0 ? { text: '–', sortValue: -1 } : { text: formatPercent(value), sortValue: value }
-            }),
+          blocks: blockColumns.map((c) => {
+            const value = c.value(e) as number
+            return value < 0 ? { text: '–', sortValue: -1 } : { text: formatPercent(value), sortValue: value }
+          }),
         })),
       },
     })
