@@ -303,6 +303,12 @@ test('the lead provider’s admins read their participants’ meetings and logs;
   assert.equal(list.statusCode, 200)
   assert.ok(list.body.includes(`/meetings/${enrolmentId}`), 'Priya’s UCL course is listed')
   assert.match(list.body, /Sam Whitfield/)
+  // A summary per delivery partner, course and cohort; a filtered list; a page past the end shows the last.
+  assert.match(list.body, /id="meetings-summary"[\s\S]*North Star Teaching School Hub/)
+  const filtered = await uclAdmin.get('/lead-provider/meetings?course=npq-leading-behaviour-culture&cohort=2023-autumn&page=99')
+  assert.equal(filtered.statusCode, 200)
+  assert.ok(filtered.body.includes(`/meetings/${enrolmentId}`))
+  assert.match(filtered.body, /Showing 1 to \d+ of \d+ participants/)
   const page = await uclAdmin.get(`/meetings/${enrolmentId}`)
   assert.equal(page.statusCode, 200)
   assert.ok(!page.body.includes('Schedule or change a meeting'), 'read only')

@@ -1,10 +1,10 @@
 import { sql } from 'kysely'
 import type { Catalogue } from '../catalogue/catalogue.ts'
-import { findCourse } from '../catalogue/courses.ts'
+import { courses, findCourse } from '../catalogue/courses.ts'
 import type { Db, Trx } from '../db/database.ts'
 import type { EnrolmentStatus, MeetingStage } from '../db/schema.ts'
 import { notFound } from '../errors.ts'
-import { organisationsWithRole, type Principal } from '../policy/principal.ts'
+import { hasRole, organisationsWithRole, type Principal } from '../policy/principal.ts'
 
 // Line manager/mentor meetings of one enrolment: how many the lead provider's policy requires, who
 // may see them (the participant, their line manager, their delivery partner's leads) and who takes part
@@ -77,32 +77,180 @@ const withCourse = (catalogue: Catalogue, r: EnrolmentRow): MeetingEnrolment => 
   meetingsRequired: meetingsRequired(catalogue, r.leadProviderCode, r.courseIdentifier),
 })
 
-export async function loadMeetingEnrolments(
+export type MeetingScope = {
+  ids?: string[]
+  participantUserId?: string
+  lineManagerUserId?: string
+  deliveryPartnerIds?: string[]
+  leadProviderIds?: string[]
+}
+
+/** A staff list's narrowing: one delivery partner, course or cohort, and only courses that ask for meetings. */
+export type MeetingFilter = { deliveryPartnerId?: string; courseIdentifier?: string; cohort?: string }
+
+const emptyScope = (scope: MeetingScope) =>
+  [scope.ids, scope.deliveryPartnerIds, scope.leadProviderIds].some((list) => list && !list.length)
+
+function scoped<Q extends ReturnType<typeof enrolmentQuery>>(q: Q, scope: MeetingScope): Q {
+  let r = q
+  if (scope.ids) r = r.where('e.id', 'in', scope.ids) as Q
+  if (scope.participantUserId) r = r.where('p.user_id', '=', scope.participantUserId) as Q
+  if (scope.lineManagerUserId) r = r.where('e.line_manager_user_id', '=', scope.lineManagerUserId) as Q
+  if (scope.deliveryPartnerIds) r = r.where('e.delivery_partner_id', 'in', scope.deliveryPartnerIds) as Q
+  if (scope.leadProviderIds) r = r.where('e.lead_provider_id', 'in', scope.leadProviderIds) as Q
+  return r
+}
+
+/** (lead provider id, course) pairs whose policy asks for meetings, among the providers of the scope. */
+async function pairsWithMeetings(db: Db | Trx, catalogue: Catalogue, scope: MeetingScope): Promise<[string, string][]> {
+  let q = db.selectFrom('organisations').select(['id', 'code']).where('kind', '=', 'lead-provider')
+  if (scope.leadProviderIds) q = q.where('id', 'in', scope.leadProviderIds)
+  const providers = await q.execute()
+  return providers.flatMap((lp) =>
+    courses.filter((c) => meetingsRequired(catalogue, lp.code, c.identifier) > 0).map((c): [string, string] => [lp.id, c.identifier]),
+  )
+}
+
+/** One page of the scope's enrolments whose course asks for meetings, narrowed by the filter, by name. */
+export async function meetingEnrolmentPage(
   db: Db | Trx,
   catalogue: Catalogue,
-  scope: {
-    ids?: string[]
-    participantUserId?: string
-    lineManagerUserId?: string
-    deliveryPartnerIds?: string[]
-    leadProviderIds?: string[]
-  },
+  scope: MeetingScope,
+  filter: MeetingFilter,
+  page: { limit: number; offset: number },
 ): Promise<MeetingEnrolment[]> {
-  if ([scope.ids, scope.deliveryPartnerIds, scope.leadProviderIds].some((list) => list && !list.length)) return []
-  let q = enrolmentQuery(db)
-  if (scope.ids) q = q.where('e.id', 'in', scope.ids)
-  if (scope.participantUserId) q = q.where('p.user_id', '=', scope.participantUserId)
-  if (scope.lineManagerUserId) q = q.where('e.line_manager_user_id', '=', scope.lineManagerUserId)
-  if (scope.deliveryPartnerIds) q = q.where('e.delivery_partner_id', 'in', scope.deliveryPartnerIds)
-  if (scope.leadProviderIds) q = q.where('e.lead_provider_id', 'in', scope.leadProviderIds)
-  const rows = await q.orderBy('p.full_name').orderBy('e.course_identifier').execute()
+  if (emptyScope(scope)) return []
+  const pairs = await pairsWithMeetings(db, catalogue, scope)
+  if (!pairs.length) return []
+  let q = scoped(enrolmentQuery(db), scope).where((eb) =>
+    eb.or(pairs.map(([lp, course]) => eb.and([eb('e.lead_provider_id', '=', lp), eb('e.course_identifier', '=', course)]))),
+  )
+  if (filter.deliveryPartnerId) q = q.where('e.delivery_partner_id', '=', filter.deliveryPartnerId)
+  if (filter.courseIdentifier) q = q.where('e.course_identifier', '=', filter.courseIdentifier)
+  if (filter.cohort) q = q.where('e.cohort', '=', filter.cohort)
+  const rows = await q.orderBy('p.full_name').orderBy('e.course_identifier').orderBy('e.id').limit(page.limit).offset(page.offset).execute()
+  return rows.map((r) => withCourse(catalogue, r))
+}
+
+export type MeetingSummaryRow = {
+  deliveryPartnerId: string | null
+  deliveryPartnerName: string | null
+  courseIdentifier: string
+  courseName: string
+  cohort: string
+  participants: number
+  meetingsRequired: number
+  signed: number
+}
+
+/** Per delivery partner, course and cohort whose course asks for meetings: participants and logs signed by both. */
+export async function meetingSummary(
+  db: Db | Trx,
+  catalogue: Catalogue,
+  scope: Omit<MeetingScope, 'participantUserId'>,
+): Promise<MeetingSummaryRow[]> {
+  if (emptyScope(scope)) return []
+  const pairs = await pairsWithMeetings(db, catalogue, scope)
+  if (!pairs.length) return []
+  const codes = new Map(
+    (await db.selectFrom('organisations').select(['id', 'code']).where('kind', '=', 'lead-provider').execute()).map((o) => [o.id, o.code]),
+  )
+  // Counts from the enrolments index alone; signed logs (few) joined to their enrolments separately.
+  let counts = db
+    .selectFrom('enrolments as e')
+    .where((eb) => eb.or(pairs.map(([lp, course]) => eb.and([eb('e.lead_provider_id', '=', lp), eb('e.course_identifier', '=', course)]))))
+  let signedQ = db
+    .selectFrom('meeting_log_versions as v')
+    .innerJoin('enrolments as e', 'e.id', 'v.enrolment_id')
+    .where('v.participant_signed_at', 'is not', null)
+    .where('v.line_manager_signed_at', 'is not', null)
+    .where((eb) => eb.or(pairs.map(([lp, course]) => eb.and([eb('e.lead_provider_id', '=', lp), eb('e.course_identifier', '=', course)]))))
+  if (scope.ids) {
+    counts = counts.where('e.id', 'in', scope.ids)
+    signedQ = signedQ.where('e.id', 'in', scope.ids)
+  }
+  if (scope.lineManagerUserId) {
+    counts = counts.where('e.line_manager_user_id', '=', scope.lineManagerUserId)
+    signedQ = signedQ.where('e.line_manager_user_id', '=', scope.lineManagerUserId)
+  }
+  if (scope.deliveryPartnerIds) {
+    counts = counts.where('e.delivery_partner_id', 'in', scope.deliveryPartnerIds)
+    signedQ = signedQ.where('e.delivery_partner_id', 'in', scope.deliveryPartnerIds)
+  }
+  if (scope.leadProviderIds) {
+    counts = counts.where('e.lead_provider_id', 'in', scope.leadProviderIds)
+    signedQ = signedQ.where('e.lead_provider_id', 'in', scope.leadProviderIds)
+  }
+  const keyOf = (r: { lp: string; dp: string | null; course: string; cohort: string }) => `${r.lp}|${r.dp ?? ''}|${r.course}|${r.cohort}`
+  const [countRows, signedRows] = await Promise.all([
+    counts
+      .select([
+        'e.lead_provider_id as lp',
+        'e.delivery_partner_id as dp',
+        'e.course_identifier as course',
+        'e.cohort',
+        sql<string>`count(*)`.as('n'),
+      ])
+      .groupBy(['e.lead_provider_id', 'e.delivery_partner_id', 'e.course_identifier', 'e.cohort'])
+      .execute(),
+    signedQ
+      .select([
+        'e.lead_provider_id as lp',
+        'e.delivery_partner_id as dp',
+        'e.course_identifier as course',
+        'e.cohort',
+        sql<string>`count(distinct (v.enrolment_id, v.meeting_number))`.as('n'),
+      ])
+      .groupBy(['e.lead_provider_id', 'e.delivery_partner_id', 'e.course_identifier', 'e.cohort'])
+      .execute(),
+  ])
+  const signedOf = new Map(signedRows.map((r) => [keyOf(r), Number(r.n)]))
+  const partnerIds = [...new Set(countRows.map((r) => r.dp).filter((id): id is string => id !== null))]
+  const names = new Map(
+    partnerIds.length
+      ? (await db.selectFrom('organisations').select(['id', 'name']).where('id', 'in', partnerIds).execute()).map((o) => [o.id, o.name])
+      : [],
+  )
+  const rows = countRows.map((r) => ({
+    leadProviderCode: codes.get(r.lp) ?? '',
+    deliveryPartnerId: r.dp,
+    deliveryPartnerName: r.dp ? (names.get(r.dp) ?? null) : null,
+    courseIdentifier: r.course,
+    cohort: r.cohort,
+    participants: r.n,
+    signed: String(signedOf.get(keyOf(r)) ?? 0),
+  }))
+  return rows
+    .map((r) => ({
+      deliveryPartnerId: r.deliveryPartnerId,
+      deliveryPartnerName: r.deliveryPartnerName,
+      courseIdentifier: r.courseIdentifier,
+      courseName: findCourse(r.courseIdentifier)?.name ?? r.courseIdentifier,
+      cohort: r.cohort,
+      participants: Number(r.participants),
+      meetingsRequired: meetingsRequired(catalogue, r.leadProviderCode, r.courseIdentifier) * Number(r.participants),
+      signed: Number(r.signed),
+    }))
+    .filter((r) => r.meetingsRequired > 0)
+    .sort(
+      (a, b) =>
+        (a.deliveryPartnerName ?? '').localeCompare(b.deliveryPartnerName ?? '') ||
+        a.courseName.localeCompare(b.courseName) ||
+        a.cohort.localeCompare(b.cohort),
+    )
+}
+
+export async function loadMeetingEnrolments(db: Db | Trx, catalogue: Catalogue, scope: MeetingScope): Promise<MeetingEnrolment[]> {
+  if (emptyScope(scope)) return []
+  const rows = await scoped(enrolmentQuery(db), scope).orderBy('p.full_name').orderBy('e.course_identifier').execute()
   return rows.map((r) => withCourse(catalogue, r))
 }
 
 /** How this person relates to the enrolment, or null when they may not see its meetings at all. */
 export function partyOf(user: User, e: MeetingEnrolment): Party | null {
   if (e.participantUserId === user.userId) return 'participant'
-  if (e.lineManagerUserId === user.userId) return 'line-manager'
+  // Named on the enrolment is not enough: the person must still hold the role (as the policy's enrolment rule has it).
+  if (e.lineManagerUserId === user.userId && hasRole(user, 'line-manager')) return 'line-manager'
   if (e.deliveryPartnerId && organisationsWithRole(user, 'delivery-partner-lead').includes(e.deliveryPartnerId)) return 'reader'
   if (organisationsWithRole(user, 'lead-provider-admin').includes(e.leadProviderId)) return 'reader'
   return null

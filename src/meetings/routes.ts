@@ -14,7 +14,9 @@ import {
   isSignedByBoth,
   loadMeetingEnrolments,
   logStateLabels,
+  meetingEnrolmentPage,
   meetingOverviews,
+  meetingSummary,
   needsSignatureOf,
   versionQuery,
   type MeetingEnrolment,
@@ -46,6 +48,25 @@ const valuesOf = (body: Body, name: string) => ({
 })
 const dateOf = (body: Body, name: string) =>
   dateFromParts(text(body[`${name}-day`]), text(body[`${name}-month`]), text(body[`${name}-year`]))
+
+const PER_PAGE = 50
+const MAX_UNCHOSEN = 1000
+
+/** GOV.UK pagination: previous and next, the first and last pages and those either side of this one, with gaps. */
+export function paginationOf(href: (page: number) => string, page: number, total: number, perPage: number) {
+  const pages = Math.max(1, Math.ceil(total / perPage))
+  if (pages === 1) return null
+  const items: ({ number: number; href: string; current: boolean } | { ellipsis: true })[] = []
+  for (let n = 1; n <= pages; n++) {
+    if (n === 1 || n === pages || Math.abs(n - page) <= 1) items.push({ number: n, href: href(n), current: n === page })
+    else if (!('ellipsis' in (items.at(-1) ?? {}))) items.push({ ellipsis: true })
+  }
+  return {
+    previous: page > 1 ? { href: href(page - 1) } : undefined,
+    next: page < pages ? { href: href(page + 1) } : undefined,
+    items,
+  }
+}
 
 /** The meeting rows of an overview, ready for the templates. */
 export function meetingRows(o: MeetingOverview, party: Party) {
@@ -104,49 +125,111 @@ export function registerMeetingRoutes(app: FastifyInstance, services: Services):
   })
 
   // Delivery partner leads and lead provider admins read signed logs and each participant's progress.
+  // A summary per delivery partner, course and cohort, then one page of participants (filtered by
+  // delivery partner, course and cohort) with the signed logs of the participants on that page.
   for (const area of ['delivery-partner', 'lead-provider'] as const) {
-    app.get(`/${area}/meetings`, { config: { access: 'signed-in' } }, async (req, reply) => {
-      const user = userOf(req)
-      const organisationIds = organisationsWithRole(user, area === 'delivery-partner' ? 'delivery-partner-lead' : 'lead-provider-admin')
-      if (!organisationIds.length) throw forbidden()
-      const enrolments = await loadMeetingEnrolments(
-        db,
-        catalogue,
-        area === 'delivery-partner' ? { deliveryPartnerIds: organisationIds } : { leadProviderIds: organisationIds },
-      )
-      const overviews = await meetingOverviews(
-        db,
-        enrolments.filter((e) => e.meetingsRequired > 0),
-      )
-      const signed = overviews.flatMap((o) =>
-        o.meetings
-          .filter((m) => m.signed)
-          .map((m) => ({
+    app.get<{ Querystring: { deliveryPartner?: string; course?: string; cohort?: string; page?: string } }>(
+      `/${area}/meetings`,
+      { config: { access: 'signed-in' } },
+      async (req, reply) => {
+        const user = userOf(req)
+        const organisationIds = organisationsWithRole(user, area === 'delivery-partner' ? 'delivery-partner-lead' : 'lead-provider-admin')
+        if (!organisationIds.length) throw forbidden()
+        const scope = area === 'delivery-partner' ? { deliveryPartnerIds: organisationIds } : { leadProviderIds: organisationIds }
+        const summary = await meetingSummary(db, catalogue, scope)
+        // Only values the summary offers: anything else is no filter at all.
+        const partners = [
+          ...new Map(summary.map((r) => [r.deliveryPartnerId ?? '', r.deliveryPartnerName ?? 'No delivery partner'])).entries(),
+        ]
+        const courseList = [...new Map(summary.map((r) => [r.courseIdentifier, r.courseName])).entries()]
+        const cohorts = [...new Set(summary.map((r) => r.cohort))].sort()
+        const q = req.query
+        const filter = {
+          deliveryPartnerId: partners.some(([id]) => id && id === text(q.deliveryPartner)) ? text(q.deliveryPartner) : undefined,
+          courseIdentifier: courseList.some(([id]) => id === text(q.course)) ? text(q.course) : undefined,
+          cohort: cohorts.includes(text(q.cohort)) ? text(q.cohort) : undefined,
+        }
+        // How many match, from the summary's counts. Beyond MAX_UNCHOSEN, a delivery partner is chosen
+        // first (a list of thousands sorted by name is neither quick nor usable); a page past the end shows the last.
+        const total = summary
+          .filter(
+            (r) =>
+              (!filter.deliveryPartnerId || r.deliveryPartnerId === filter.deliveryPartnerId) &&
+              (!filter.courseIdentifier || r.courseIdentifier === filter.courseIdentifier) &&
+              (!filter.cohort || r.cohort === filter.cohort),
+          )
+          .reduce((sum, r) => sum + r.participants, 0)
+        const choosePartner = area === 'lead-provider' && !filter.deliveryPartnerId && total > MAX_UNCHOSEN
+        const requested = Number(text(q.page) || '1')
+        const page = Math.min(Number.isInteger(requested) && requested > 0 ? requested : 1, Math.max(1, Math.ceil(total / PER_PAGE)))
+        const enrolments =
+          total && !choosePartner
+            ? await meetingEnrolmentPage(db, catalogue, scope, filter, { limit: PER_PAGE, offset: (page - 1) * PER_PAGE })
+            : []
+        const result = { enrolments, total }
+        const overviews = await meetingOverviews(db, result.enrolments)
+        const signed = overviews.flatMap((o) =>
+          o.meetings
+            .filter((m) => m.signed)
+            .map((m) => ({
+              name: o.e.fullName,
+              course: `${o.e.courseName}, ${o.e.cohort}`,
+              number: m.number,
+              heldOn: m.signed!.heldOn,
+              version: m.signed!.version,
+              fats: m.signed!.fatsCompleted ? `Yes (${m.signed!.fatsCompletedCount})` : 'No',
+              href: `${meetingsPath(o.e.id)}/logs/${m.number}`,
+            })),
+        )
+        signed.sort((a, b) => b.heldOn.localeCompare(a.heldOn) || a.name.localeCompare(b.name))
+        const base = `/${area}/meetings`
+        const query = (f: { deliveryPartnerId?: string; courseIdentifier?: string; cohort?: string }, n = 1) => {
+          const params = new URLSearchParams()
+          if (f.deliveryPartnerId) params.set('deliveryPartner', f.deliveryPartnerId)
+          if (f.courseIdentifier) params.set('course', f.courseIdentifier)
+          if (f.cohort) params.set('cohort', f.cohort)
+          if (n > 1) params.set('page', String(n))
+          const s = params.toString()
+          return s ? `${base}?${s}` : base
+        }
+        const filtered = Boolean(filter.deliveryPartnerId || filter.courseIdentifier || filter.cohort)
+        return reply.render(view('delivery-partner'), {
+          title: 'Line manager meeting logs',
+          area,
+          base,
+          summary: summary.map((r) => ({
+            ...r,
+            href: query({ deliveryPartnerId: r.deliveryPartnerId ?? undefined, courseIdentifier: r.courseIdentifier, cohort: r.cohort }),
+          })),
+          partnerItems: [
+            { value: '', text: 'All delivery partners' },
+            ...partners.filter(([id]) => id).map(([id, name]) => ({ value: id, text: name, selected: id === filter.deliveryPartnerId })),
+          ],
+          courseItems: [
+            { value: '', text: 'All courses' },
+            ...courseList.map(([id, name]) => ({ value: id, text: name, selected: id === filter.courseIdentifier })),
+          ],
+          cohortItems: [{ value: '', text: 'All cohorts' }, ...cohorts.map((c) => ({ value: c, text: c, selected: c === filter.cohort }))],
+          filtered,
+          total: result.total,
+          from: result.total ? (page - 1) * PER_PAGE + 1 : 0,
+          to: Math.min(page * PER_PAGE, result.total),
+          choosePartner,
+          pagination: choosePartner ? null : paginationOf((n) => query(filter, n), page, result.total, PER_PAGE),
+          signed,
+          progress: overviews.map((o) => ({
             name: o.e.fullName,
             course: `${o.e.courseName}, ${o.e.cohort}`,
-            number: m.number,
-            heldOn: m.signed!.heldOn,
-            version: m.signed!.version,
-            fats: m.signed!.fatsCompleted ? `Yes (${m.signed!.fatsCompletedCount})` : 'No',
-            href: `${meetingsPath(o.e.id)}/logs/${m.number}`,
+            deliveryPartner: o.e.deliveryPartnerName,
+            required: o.e.meetingsRequired,
+            scheduled: o.scheduledCount,
+            signed: o.signedCount,
+            lineManager: o.e.lineManagerName,
+            href: meetingsPath(o.e.id),
           })),
-      )
-      signed.sort((a, b) => b.heldOn.localeCompare(a.heldOn) || a.name.localeCompare(b.name))
-      return reply.render(view('delivery-partner'), {
-        title: 'Line manager meeting logs',
-        area,
-        signed,
-        progress: overviews.map((o) => ({
-          name: o.e.fullName,
-          course: `${o.e.courseName}, ${o.e.cohort}`,
-          required: o.e.meetingsRequired,
-          scheduled: o.scheduledCount,
-          signed: o.signedCount,
-          lineManager: o.e.lineManagerName,
-          href: meetingsPath(o.e.id),
-        })),
-      })
-    })
+        })
+      },
+    )
   }
 
   // ---- One enrolment's meetings ----

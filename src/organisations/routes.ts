@@ -5,9 +5,9 @@ import { can } from '../policy/policy.ts'
 import { organisationsWithRole, type Principal } from '../policy/principal.ts'
 import { roleLabels, roleOrganisationKind, roles, type Role } from '../policy/roles.ts'
 import type { Services } from '../services.ts'
-import { formErrors, parseForm } from '../web/forms.ts'
+import { formErrors, parseForm, zodFieldErrors } from '../web/forms.ts'
 import { organisationRef } from './organisations.ts'
-import { listTeam, organisationsOfLeadProvider } from './team.ts'
+import { listTeam, organisationsOfLeadProvider, providerAndPartners, schoolOfLeadProvider } from './team.ts'
 
 // Team pages: lead-provider admins manage everyone working on their programme; delivery-partner
 // leads manage their own facilitators and leads. Inviting goes through Accounts.invite and the policy.
@@ -56,6 +56,16 @@ export function registerOrganisationRoutes(app: FastifyInstance, { db, accounts 
 
     // Whose people a person may see is decided by the area's role and their own organisations.
     const teamOrganisations = async (p: Principal) => (await organisationChoices(p)).map((o) => o.id)
+    // Inviting: a lead provider's admin chooses the provider or one of its delivery partners from a list,
+    // and a school (thousands of them) by its URN; a delivery partner's lead chooses their own partner.
+    const schoolRoles = area.invitableRoles.filter((r) => roleOrganisationKind[r] === 'school')
+    const listedChoices = async (p: Principal) =>
+      area.role === 'lead-provider-admin'
+        ? providerAndPartners(db, own(p))
+        : db.selectFrom('organisations').select(['id', 'kind', 'name']).where('id', 'in', own(p)).execute()
+    const mayInviteTo = async (p: Principal, organisationId: string) =>
+      (await listedChoices(p)).some((o) => o.id === organisationId) ||
+      (schoolRoles.length > 0 && (await schoolOfLeadProvider(db, own(p), { id: organisationId })) !== undefined)
 
     app.get(`/${area.slug}/users`, { config: { access: 'signed-in' } }, async (req, reply) => {
       const p = user(req)
@@ -76,12 +86,16 @@ export function registerOrganisationRoutes(app: FastifyInstance, { db, accounts 
       ],
       organisationItems: [
         { value: '', text: 'Choose an organisation' },
-        ...(await organisationChoices(p)).map((o) => ({
+        ...(await listedChoices(p)).map((o) => ({
           value: o.id,
           text: `${o.name} (${o.kind.replace('-', ' ')})`,
           selected: values.organisationId === o.id,
         })),
+        ...(schoolRoles.length
+          ? [{ value: 'school', text: 'A school (enter its URN)', selected: values.organisationId === 'school' }]
+          : []),
       ],
+      schoolRoles: schoolRoles.map((r) => roleLabels[r].toLowerCase()),
       backUrl: `/${area.slug}/users`,
       ...form,
     })
@@ -93,10 +107,24 @@ export function registerOrganisationRoutes(app: FastifyInstance, { db, accounts 
     app.post(`/${area.slug}/users/invite`, { config: { access: 'signed-in' } }, async (req, reply) => {
       const p = user(req)
       const values = (req.body ?? {}) as Record<string, unknown>
-      const parsed = parseForm(inviteForm, values)
+      // A school is named by its URN: one of the schools of the provider's participants.
+      let school: { id: string } | undefined
+      if (schoolRoles.length && values.organisationId === 'school') {
+        const urn = typeof values.schoolUrn === 'string' ? values.schoolUrn.trim() : ''
+        school = /^\d{6,8}$/.test(urn) ? await schoolOfLeadProvider(db, own(p), { urn }) : undefined
+        if (!school) {
+          const message = urn
+            ? `There is no school with URN ${urn} among your participants’ schools`
+            : 'Enter the school’s URN, for example 100001'
+          const others = inviteForm.omit({ organisationId: true }).safeParse(values)
+          const form = formErrors([...(others.success ? [] : zodFieldErrors(others.error)), { field: 'schoolUrn', message }])
+          return reply.render('organisations/views/invite.njk', await renderInvite(p, values, form), 400)
+        }
+      }
+      const parsed = parseForm(inviteForm, school ? { ...values, organisationId: school.id } : values)
       if (!parsed.ok) return reply.render('organisations/views/invite.njk', await renderInvite(p, values, parsed.form), 400)
       const { role, organisationId } = parsed.data
-      const allowed = (await organisationChoices(p)).some((o) => o.id === organisationId) && area.invitableRoles.includes(role)
+      const allowed = area.invitableRoles.includes(role) && (await mayInviteTo(p, organisationId))
       if (!allowed) throw forbidden()
       const org = await organisationRef(db, organisationId)
       if (org && org.kind !== roleOrganisationKind[role]) {

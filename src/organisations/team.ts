@@ -57,3 +57,44 @@ export async function organisationsOfLeadProvider(db: Db, leadProviderIds: strin
     .orderBy('o.name')
     .execute()
 }
+
+/** The lead provider itself and its delivery partners: the organisations offered when inviting someone. */
+export async function providerAndPartners(db: Db, leadProviderIds: string[]) {
+  if (leadProviderIds.length === 0) return []
+  return db
+    .selectFrom('organisations as o')
+    .select(['o.id', 'o.kind', 'o.name'])
+    .where((eb) =>
+      eb.or([
+        eb('o.id', 'in', leadProviderIds),
+        eb(
+          'o.id',
+          'in',
+          eb.selectFrom('delivery_partnerships').select('delivery_partner_id').where('lead_provider_id', 'in', leadProviderIds),
+        ),
+      ]),
+    )
+    .orderBy('o.kind')
+    .orderBy('o.name')
+    .execute()
+}
+
+/** One school of the lead provider's participants, by its URN or its id; undefined when it is not one of theirs. */
+export async function schoolOfLeadProvider(db: Db, leadProviderIds: string[], school: { urn: string } | { id: string }) {
+  if (leadProviderIds.length === 0) return undefined
+  return db
+    .selectFrom('organisations as o')
+    .select(['o.id', 'o.kind', 'o.name'])
+    .where('o.kind', '=', 'school')
+    .where('urn' in school ? 'o.code' : 'o.id', '=', 'urn' in school ? school.urn : school.id)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('enrolments as e')
+          .select('e.id')
+          .whereRef('e.school_id', '=', 'o.id')
+          .where('e.lead_provider_id', 'in', leadProviderIds),
+      ),
+    )
+    .executeTakeFirst()
+}

@@ -284,23 +284,47 @@ export async function groupsOfParticipant(db: Db | Trx, userId: string): Promise
 export type PartnerParticipant = { enrolmentId: string; fullName: string; courseIdentifier: string; courseName: string; cohort: string }
 
 /** A delivery partner's participants (one row per enrolment), for choosing group members. */
-export async function participantsOfPartner(db: Db | Trx, deliveryPartnerId: string): Promise<PartnerParticipant[]> {
-  const rows = await db
+export async function participantsOfPartner(
+  db: Db | Trx,
+  deliveryPartnerId: string,
+  programme?: { courseIdentifier: string; cohort: string },
+): Promise<PartnerParticipant[]> {
+  let q = db
     .selectFrom('enrolments as e')
     .innerJoin('participants as p', 'p.id', 'e.participant_id')
     .select(['e.id', 'p.full_name', 'e.course_identifier', 'e.cohort'])
     .where('e.delivery_partner_id', '=', deliveryPartnerId)
     .where('e.status', 'not in', ['withdrawn'])
-    .orderBy('e.course_identifier')
-    .orderBy('e.cohort')
-    .orderBy('p.full_name')
-    .execute()
+  if (programme) q = q.where('e.course_identifier', '=', programme.courseIdentifier).where('e.cohort', '=', programme.cohort)
+  const rows = await q.orderBy('e.course_identifier').orderBy('e.cohort').orderBy('p.full_name').execute()
   return rows.map((r) => ({
     enrolmentId: r.id,
     fullName: r.full_name,
     courseIdentifier: r.course_identifier,
     courseName: courseName(r.course_identifier),
     cohort: r.cohort,
+  }))
+}
+
+/** The courses and cohorts a delivery partner's participants are on (not withdrawn), with how many on each. */
+export async function programmesOfPartner(
+  db: Db | Trx,
+  deliveryPartnerId: string,
+): Promise<{ courseIdentifier: string; courseName: string; cohort: string; participants: number }[]> {
+  const rows = await db
+    .selectFrom('enrolments as e')
+    .select(['e.course_identifier', 'e.cohort', (eb) => eb.fn.countAll<string>().as('n')])
+    .where('e.delivery_partner_id', '=', deliveryPartnerId)
+    .where('e.status', 'not in', ['withdrawn'])
+    .groupBy(['e.course_identifier', 'e.cohort'])
+    .orderBy('e.course_identifier')
+    .orderBy('e.cohort')
+    .execute()
+  return rows.map((r) => ({
+    courseIdentifier: r.course_identifier,
+    courseName: courseName(r.course_identifier),
+    cohort: r.cohort,
+    participants: Number(r.n),
   }))
 }
 
@@ -320,6 +344,12 @@ async function checkMembers(
   enrolmentIds: string[],
 ) {
   if (!enrolmentIds.length) return
+  // A posted value that is not a uuid is no participant of theirs (rather than an error from PostgreSQL).
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+  if (!enrolmentIds.every((id) => typeof id === 'string' && uuid.test(id)))
+    throw new AppError('validation-failed', 'Select your own participants', [
+      { field: 'members', message: 'Select participants from your own delivery partner' },
+    ])
   const rows = await trx
     .selectFrom('enrolments')
     .select(['id', 'course_identifier', 'cohort'])

@@ -29,6 +29,7 @@ import {
   localGroupsOf,
   ownEnrolments,
   participantsOfPartner,
+  programmesOfPartner,
   partnerContacts,
   programmeContacts,
   progressConcern,
@@ -536,32 +537,59 @@ export function registerPeopleRoutes(app: FastifyInstance, services: Services): 
     })
   })
 
+  // Creating a group takes two steps: the course and cohort first (a GET form), then the group with
+  // that programme's participants to choose from. A group across courses gets its members on its page.
   async function groupForm(
     reply: FastifyReply,
     partner: { id: string; name: string },
     values: { kind?: string; name?: string; course?: string; description?: string; members?: string[] },
     errors: FieldError[] = [],
   ) {
-    const participants = await participantsOfPartner(db, partner.id)
-    const courses = [...new Map(participants.map((p) => [`${p.courseIdentifier}|${p.cohort}`, `${p.courseName}, ${p.cohort}`])).entries()]
+    const programmes = await programmesOfPartner(db, partner.id)
+    const chosen = values.course
+      ? programmes.find((p) => `${p.courseIdentifier}|${p.cohort}` === values.course)
+      : values.course === ''
+        ? null
+        : undefined
+    const courseItems = [
+      { value: 'any', text: 'Any course' },
+      ...programmes.map((p) => {
+        const value = `${p.courseIdentifier}|${p.cohort}`
+        return { value, text: `${p.courseName}, ${p.cohort}`, selected: values.course === value }
+      }),
+    ]
+    // Step 1: no course chosen yet, or one this partner has nobody on.
+    if (chosen === undefined)
+      return reply.render(
+        view('group-course'),
+        {
+          title: 'Create a group',
+          back: `/delivery-partner/people?partner=${partner.id}`,
+          partner,
+          kind: values.kind ?? '',
+          courseItems,
+          ...formErrors(
+            values.course ? [{ field: 'course', message: 'Select a course and cohort your participants are on, or any course' }] : [],
+          ),
+        },
+        values.course ? 400 : 200,
+      )
+    const participants = chosen ? await participantsOfPartner(db, partner.id, chosen) : []
     const members = values.members ?? []
     return reply.render(
       view('group-form'),
       {
         title: 'Create a group',
-        back: '/delivery-partner/people',
+        back: `/delivery-partner/people/groups/new?partner=${partner.id}`,
         partner,
         values,
+        course: chosen ? { value: `${chosen.courseIdentifier}|${chosen.cohort}`, text: `${chosen.courseName}, ${chosen.cohort}` } : null,
         kindItems: peopleGroupKinds.map((k) => ({
           value: k,
           text: groupKindLabels[k],
           hint: { text: groupKindHints[k] },
           checked: values.kind === k,
         })),
-        courseItems: [
-          { value: '', text: 'Any course' },
-          ...courses.map(([value, label]) => ({ value, text: label, selected: values.course === value })),
-        ],
         memberItems: participants.map((p) => ({
           value: p.enrolmentId,
           text: p.fullName,
@@ -575,8 +603,11 @@ export function registerPeopleRoutes(app: FastifyInstance, services: Services): 
   }
 
   app.get('/delivery-partner/people/groups/new', { config: { access: 'signed-in' } }, async (req, reply) => {
-    const kind = text((req.query as Record<string, unknown>)?.kind)
-    return groupForm(reply, partnerOf(req), { kind })
+    const query = (req.query as Record<string, unknown>) ?? {}
+    const kind = text(query.kind)
+    const course = text(query.course)
+    // `course` absent: step 1; `any`: a group across courses; otherwise a course and cohort.
+    return groupForm(reply, partnerOf(req), { kind, course: course === 'any' ? '' : course || undefined })
   })
 
   app.post<{ Body: Body }>('/delivery-partner/people/groups', { config: { access: 'signed-in' } }, async (req, reply) => {
@@ -586,7 +617,7 @@ export function registerPeopleRoutes(app: FastifyInstance, services: Services): 
     const values = {
       kind: text(body.kind),
       name: text(body.name),
-      course: text(body.course),
+      course: text(body.course) === 'any' ? '' : text(body.course),
       description: text(body.description),
       members: list(body.members),
     }
@@ -624,7 +655,11 @@ export function registerPeopleRoutes(app: FastifyInstance, services: Services): 
     const partner = partnerOf(req)
     const group = isId(req.params.id) ? await loadGroup(db, partner.all, req.params.id) : undefined
     if (!group) throw notFound('Group')
-    const participants = await participantsOfPartner(db, group.deliveryPartnerId)
+    const participants = await participantsOfPartner(
+      db,
+      group.deliveryPartnerId,
+      group.courseIdentifier && group.cohort ? { courseIdentifier: group.courseIdentifier, cohort: group.cohort } : undefined,
+    )
     const candidates = participants.filter(
       (p) =>
         !group.members.some((m) => m.enrolmentId === p.enrolmentId) &&

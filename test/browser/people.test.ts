@@ -126,9 +126,12 @@ test('the delivery partner lead pairs buddies and records a facilitator observat
   assert.match(await main(dan), /NPQH buddies 1/)
   await dan.getByRole('button', { name: 'Create a group' }).click()
   await expectAccessible(dan)
+  // The course and cohort first: the next step lists only their participants.
+  await dan.getByLabel('Course and cohort').selectOption({ label: 'NPQ for Leading Teaching, 2022-autumn' })
+  await dan.getByRole('button', { name: 'Continue' }).click()
+  await expectAccessible(dan)
   await dan.getByLabel('Buddies').check()
   await dan.getByLabel('Name', { exact: true }).fill('NPQLT buddies 1')
-  await dan.getByLabel('Course and cohort').selectOption({ label: 'NPQ for Leading Teaching, 2022-autumn' })
   const lt = dan.locator('.govuk-checkboxes__item', { hasText: 'NPQ for Leading Teaching, 2022-autumn' })
   // One person is not a pair.
   await lt.nth(0).locator('input').check()
