@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { Page } from 'playwright-core'
 import { londonDateOf } from '../../src/dates/london.ts'
-import { signIn, startBrowserHarness, type BrowserHarness } from '../../src/test-support/browser.ts'
+import { startBrowserHarness, type BrowserHarness } from '../../src/test-support/browser.ts'
+import { expectErrorSummary, ranJavaScript, withoutJavaScript as withoutJs } from '../../src/test-support/no-javascript.ts'
 
 // Issue 9 item 7, every journey works with JavaScript off: the issue-9 journeys on the demo data in
 // Chromium contexts with JavaScript disabled, each ending as it does with JavaScript (the other browser
@@ -38,35 +39,7 @@ const banner = async (page: Page) => (await page.locator('.govuk-notification-ba
 const h1 = async (page: Page) => ((await page.getByRole('heading', { level: 1 }).textContent()) ?? '').trim()
 const path = (page: Page) => new URL(page.url()).pathname
 
-/** GOV.UK's inline script marks the body when JavaScript runs: a page without the mark ran none. */
-const ranJavaScript = async (page: Page) => (await page.locator('body.js-enabled').count()) > 0
-
-/** A fresh context with JavaScript turned off, signed in as this person. */
-async function withoutJavaScript(email: string): Promise<Page> {
-  const context = await h.browser.newContext({ javaScriptEnabled: false })
-  const page = await context.newPage()
-  await signIn(page, h.baseUrl, email, undefined, { axe: false })
-  assert.equal(await ranJavaScript(page), false, 'JavaScript is off')
-  assert.notEqual(path(page), '/sign-in', `${email} is signed in`)
-  return page
-}
-
-/**
- * The page is the form again with the GOV.UK error summary: "Error:" in the title, each message in the
- * summary, and each of its links a plain in-page link to a field that is on the page.
- */
-async function expectErrorSummary(page: Page, ...messages: RegExp[]) {
-  assert.match(await page.title(), /^Error: /, `an error page at ${page.url()}`)
-  const summary = page.locator('.govuk-error-summary')
-  const text = (await summary.textContent()) ?? ''
-  for (const message of messages) assert.match(text, message)
-  const links = summary.locator('a')
-  assert.ok((await links.count()) > 0, 'the summary links to the fields')
-  for (const href of await links.evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''))) {
-    assert.match(href, /^#./, 'a link within the page')
-    assert.equal(await page.locator(`[id="${href.slice(1)}"]`).count(), 1, `the field ${href} is on the page`)
-  }
-}
+const withoutJavaScript = (email: string) => withoutJs(h, email)
 
 const dateParts = (date: string) => {
   const [y, m, d] = date.split('-') as [string, string, string]
