@@ -113,6 +113,11 @@ function fromConnectionString(
   const pool = new pg.Pool({ connectionString, max: poolSize })
   // A dropped connection (database restart) must not crash the process; the pool reconnects.
   pool.on('error', () => {})
+  // The pool stops listening to a client while it is checked out (a request's query or transaction):
+  // a connection dropped then emits 'error' on the client, which unheard crashes the process. The
+  // query in flight fails with the same error (a 500 for that request), and the pool discards the
+  // broken client when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}))
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) })
   let closed = false
   return {
