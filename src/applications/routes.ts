@@ -224,9 +224,9 @@ export function registerApplicationRoutes(app: FastifyInstance, services: Servic
     await db.transaction().execute((trx) =>
       acceptApplication(trx, deps, principal, a.id, lead, {
         deliveryPartnerId: uuid.test(body.deliveryPartner ?? '') ? body.deliveryPartner : undefined,
-        cohort: body.cohort || undefined,
-        scheduleIdentifier: body.schedule || undefined,
-        overrideReason: body.override,
+        cohort: (typeof body.cohort === 'string' && body.cohort) || undefined,
+        scheduleIdentifier: (typeof body.schedule === 'string' && body.schedule) || undefined,
+        overrideReason: typeof body.override === 'string' ? body.override : undefined,
       }),
     )
     return 'accepted'

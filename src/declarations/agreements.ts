@@ -82,7 +82,8 @@ export function registerAgreementRoutes(app: FastifyInstance, services: Services
     ] as const
     const values: Record<string, string | null> = {}
     for (const [field, label] of fields) {
-      const v = (body[field] ?? '').trim()
+      // A repeated field (an array) or a JSON value is not a date: String() makes it fail the check below.
+      const v = String(body[field] ?? '').trim()
       if (v && !isRealDate(v)) errors.push({ field, message: `${label} must be a real date, like 2022-09-01` })
       else if (v > today) errors.push({ field, message: `${label} must be today or in the past` })
       values[field] = v || null

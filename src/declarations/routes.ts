@@ -6,6 +6,7 @@ import { londonDateOf } from '../dates/london.ts'
 import { declarationStates, type DeclarationState } from '../db/schema.ts'
 import { AppError, forbidden, notFound, type FieldError } from '../errors.ts'
 import { deliveryPartnersOf } from '../organisations/organisations.ts'
+import { can } from '../policy/policy.ts'
 import { organisationsWithRole, type Principal } from '../policy/principal.ts'
 import { ReportQueryError } from '../reports/engagement-reports.ts'
 import type { Services } from '../services.ts'
@@ -14,6 +15,9 @@ import { criterionLabels, type Criterion } from '../outputs/evaluate.ts'
 import { outputEvaluations } from '../outputs/report.ts'
 import { registerAgreementRoutes } from './agreements.ts'
 import { declareOutputs, voidDeclaration } from './declarations.ts'
+
+/** Whether a path parameter can be a row id at all (PostgreSQL refuses anything else as a uuid). */
+const isUuid = (s: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s)
 
 // Declaring outputs to DfE, for lead-provider admins: review who is eligible for an output as of a
 // review date (filter by cohort, course and delivery partner), declare a selection in bulk, see
@@ -185,11 +189,40 @@ export function registerDeclarationRoutes(app: FastifyInstance, services: Servic
       participantIds: participants,
       requestKey: `page/${one(body.request_key) || crypto.randomUUID()}`,
     })
+    // Named only where the admin may see the person (any id can be posted): another provider's
+    // participant stays the id that was sent.
+    const ids = participants.filter(isUuid)
+    const enrolled = ids.length
+      ? await db
+          .selectFrom('participants as p')
+          .innerJoin('enrolments as e', 'e.participant_id', 'p.id')
+          .select([
+            'p.id',
+            'p.full_name',
+            'p.user_id',
+            'e.lead_provider_id',
+            'e.delivery_partner_id',
+            'e.school_id',
+            'e.line_manager_user_id',
+          ])
+          .where('p.id', 'in', ids)
+          .execute()
+      : []
     const names = new Map(
-      (await db.selectFrom('participants').select(['id', 'full_name']).where('id', 'in', participants).execute()).map((p) => [
-        p.id,
-        p.full_name,
-      ]),
+      enrolled
+        .filter((r) =>
+          can(user, 'view', {
+            type: 'enrolment',
+            enrolment: {
+              participantUserId: r.user_id,
+              leadProviderId: r.lead_provider_id,
+              deliveryPartnerId: r.delivery_partner_id,
+              schoolId: r.school_id,
+              lineManagerUserId: r.line_manager_user_id,
+            },
+          }),
+        )
+        .map((r) => [r.id, r.full_name]),
     )
     return reply.render('declarations/views/declared.njk', {
       title: 'Declarations made',
@@ -320,6 +353,7 @@ export function registerDeclarationRoutes(app: FastifyInstance, services: Servic
   app.post<{ Params: { id: string }; Body: Body }>(`${base}/:id/void`, { config: { access: 'signed-in' } }, async (req, reply) => {
     const { user, lp } = await leadProviderOf(req)
     const reason = one(req.body?.reason)
+    if (!isUuid(req.params.id)) throw notFound('Declaration')
     const owner = await db.selectFrom('declarations').select('lead_provider_id').where('id', '=', req.params.id).executeTakeFirst()
     if (!owner || owner.lead_provider_id !== lp.id) throw notFound('Declaration')
     try {

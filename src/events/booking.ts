@@ -5,7 +5,7 @@ import type { BookingStatus } from '../db/schema.ts'
 import { londonDateOf } from '../dates/london.ts'
 import { AppError, notFound } from '../errors.ts'
 import type { Principal } from '../policy/principal.ts'
-import { eventTitle, freePlaces, loadEvent, type EventDetails, type EventServices } from './events.ts'
+import { eventTitle, freePlaces, isUuid, loadEvent, type EventDetails, type EventServices } from './events.ts'
 import { sendEventEmail } from './notifications.ts'
 import { formatMoment } from './times.ts'
 import { withdrawalInForce, deferredOn } from '../participants/in-force.ts'
@@ -121,6 +121,9 @@ export async function bookEvent(
   options: { waitingList?: boolean; now?: Date } = {},
 ): Promise<BookingResult> {
   const now = options.now ?? new Date()
+  // A made-up id is not found (rather than an error from PostgreSQL's uuid type).
+  if (!isUuid(eventId)) throw notFound('Event')
+  if (!isUuid(participantId)) throw notFound('Participant')
   await sql`select id from events where id = ${eventId} for update`.execute(trx)
   await sql`select id from participants where id = ${participantId} for update`.execute(trx)
   const event = await loadEvent(trx, eventId)
@@ -187,16 +190,19 @@ export async function cancelBooking(
   options: { onBehalf?: boolean; now?: Date } = {},
 ): Promise<void> {
   const now = options.now ?? new Date()
+  if (!isUuid(eventId)) throw notFound('Event')
   await sql`select id from events where id = ${eventId} for update`.execute(trx)
   const event = await loadEvent(trx, eventId)
   if (!event) throw notFound('Event')
-  const booking = await trx
-    .selectFrom('bookings')
-    .select(['id', 'status'])
-    .where('event_id', '=', eventId)
-    .where('participant_id', '=', participantId)
-    .where('status', '<>', 'cancelled')
-    .executeTakeFirst()
+  const booking = isUuid(participantId)
+    ? await trx
+        .selectFrom('bookings')
+        .select(['id', 'status'])
+        .where('event_id', '=', eventId)
+        .where('participant_id', '=', participantId)
+        .where('status', '<>', 'cancelled')
+        .executeTakeFirst()
+    : undefined
   if (!booking) throw new AppError('invalid-transition', 'There is no booking to cancel', [{ field: 'event', message: 'Not booked' }])
   const problem = options.onBehalf
     ? new Date(event.starts_at) <= now

@@ -54,6 +54,9 @@ export const eventRefOf = (e: EventDetails): EventRef => ({
   facilitatorUserIds: e.facilitators.map((f) => f.userId),
 })
 
+/** Whether a path parameter can be a row id at all (PostgreSQL refuses anything else as a uuid). */
+export const isUuid = (s: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s)
+
 export async function loadEvents(db: Db | Trx, ids: string[]): Promise<EventDetails[]> {
   if (ids.length === 0) return []
   const [events, facilitators, shared, counts] = await Promise.all([
@@ -101,7 +104,7 @@ export async function loadEvents(db: Db | Trx, ids: string[]): Promise<EventDeta
 }
 
 export async function loadEvent(db: Db | Trx, id: string): Promise<EventDetails | undefined> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined
+  if (!isUuid(id)) return undefined
   return (await loadEvents(db, [id]))[0]
 }
 

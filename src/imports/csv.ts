@@ -61,5 +61,13 @@ export function readCsv(
 }
 
 export function formatProblem(file: string, p: ImportProblem): string {
-  return `${file}:${p.line}${p.column ? `:${p.column}` : ''}${p.columnName ? ` (${p.columnName})` : ''}: ${p.message}`
+  const line = `${file}:${p.line}${p.column ? `:${p.column}` : ''}${p.columnName ? ` (${p.columnName})` : ''}: ${p.message}`
+  // Names and values from the file are echoed: their control characters (a carriage return, a terminal
+  // escape sequence) are shown escaped, so one problem stays one line and cannot rewrite the terminal.
+  return [...line].map((c) => (isControl(c) ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c)).join('')
+}
+
+function isControl(c: string): boolean {
+  const code = c.charCodeAt(0)
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f)
 }

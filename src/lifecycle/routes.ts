@@ -28,6 +28,9 @@ import {
   type EnrolmentSummary,
 } from './requests.ts'
 
+/** Whether a path parameter can be a row id at all (PostgreSQL refuses anything else as a uuid). */
+const isUuid = (s: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s)
+
 // Deferral and withdrawal pages. The participant asks (/participant/enrolments/:id), their delivery
 // partner's lead records the conversation or asks on their behalf (/delivery-partner/lifecycle), the
 // lead provider's admin decides (/lead-provider/lifecycle). Everyone sees the enrolment's timeline.
@@ -524,6 +527,7 @@ export function registerLifecycleRoutes(app: FastifyInstance, services: Services
           async (req, reply) => {
             const user = userOf(req)
             const body = req.body ?? {}
+            if (!isUuid(req.params.id)) throw notFound('Request')
             const r = await db.selectFrom('deferral_requests').select('enrolment_id').where('id', '=', req.params.id).executeTakeFirst()
             if (!r) throw notFound('Request')
             await enrolmentFor(user, area, r.enrolment_id)
@@ -549,6 +553,7 @@ export function registerLifecycleRoutes(app: FastifyInstance, services: Services
           async (req, reply) => {
             const user = userOf(req)
             const body = req.body ?? {}
+            if (!isUuid(req.params.id)) throw notFound('Request')
             const r = await db
               .selectFrom(table as 'deferral_requests')
               .select('enrolment_id')

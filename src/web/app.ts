@@ -5,7 +5,7 @@ import fastifyCsrf from '@fastify/csrf-protection'
 import fastifyFormbody from '@fastify/formbody'
 import fastifyHelmet from '@fastify/helmet'
 import fastifyStatic from '@fastify/static'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { loadUserPrincipal } from '../accounts/principals.ts'
 import { resolveSession } from '../accounts/sessions.ts'
 import type { Principal } from '../policy/principal.ts'
@@ -56,11 +56,22 @@ const isStaticPath = (url: string) => staticFolders.some(([prefix]) => url.start
 
 export async function createApp(services: Services): Promise<FastifyInstance> {
   const { config, logger } = services
+  const views = createViews(root)
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     genReqId: () => crypto.randomUUID(),
     trustProxy: config.isProduction,
     bodyLimit: 10 * 1024 * 1024,
+    // An address the router cannot take (a broken %-escape, a path segment over 100 characters) is
+    // answered before any route or hook runs: a clear 400 in the API's or the pages' own form, rather
+    // than Fastify's default JSON, which repeats the address.
+    frameworkErrors: (error: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'The address is too long' : 'The address is not valid'
+      reply.code(400).header('cache-control', 'no-store').header('x-content-type-options', 'nosniff')
+      if (req.url.startsWith('/api/')) return reply.send({ error: { code: 'bad-request', message } })
+      const html = views.render('web/views/bad-request.njk', { message, status: 400, principal: null, navigation: [], currentUrl: '/' })
+      return reply.type('text/html; charset=utf-8').send(html)
+    },
   })
 
   // A route without an access rule is a mistake that must not reach users: refuse to start.
@@ -94,6 +105,16 @@ export async function createApp(services: Services): Promise<FastifyInstance> {
   })
   await app.register(fastifyCookie, { secret: config.sessionSecret ?? 'development-only-secret-not-for-production-use' })
   await app.register(fastifyFormbody)
+  // JSON bodies (the API, and the endpoints the pages' scripts call) parse as Fastify's own parser does,
+  // but a lone surrogate (`"\ud800"`, which no UTF-8 form post can carry) becomes U+FFFD as in a form:
+  // PostgreSQL refuses it in json, so it would otherwise fail the request at the first audit entry.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
+    parseJson(req, String(body), (error: Error | null, value?: unknown) =>
+      error ? done(error) : done(null, /\\u[dD][89a-fA-F]/.test(String(body)) ? wellFormed(value) : value),
+    ),
+  )
   await app.register(fastifyCsrf, {
     sessionPlugin: '@fastify/cookie',
     cookieKey: CSRF_COOKIE,
@@ -146,7 +167,6 @@ export async function createApp(services: Services): Promise<FastifyInstance> {
     return payload
   })
 
-  const views = createViews(root)
   app.decorateReply('render', function (this: FastifyReply, template: string, context: Record<string, unknown> = {}, status = 200) {
     const req = this.request as FastifyRequest
     const html = views.render(template, {
@@ -164,4 +184,21 @@ export async function createApp(services: Services): Promise<FastifyInstance> {
 
   registerErrorHandling(app)
   return app
+}
+
+/** Replaces lone surrogates in every string of a parsed JSON value (iteratively: a payload may nest deeply). */
+function wellFormed(value: unknown): unknown {
+  if (typeof value === 'string') return value.toWellFormed()
+  const stack: unknown[] = [value]
+  while (stack.length) {
+    const node = stack.pop()
+    if (!node || typeof node !== 'object') continue
+    const record = node as Record<string, unknown>
+    for (const key of Object.keys(record)) {
+      const v = record[key]
+      if (typeof v === 'string') record[key] = v.toWellFormed()
+      else if (v && typeof v === 'object') stack.push(v)
+    }
+  }
+  return value
 }
