@@ -27,8 +27,11 @@ export async function listTeam(db: Db, organisationIds: string[]): Promise<TeamM
   return rows.map((r) => ({ ...r, roleLabel: roleLabels[r.role as Role] ?? r.role }))
 }
 
-/** Organisations a lead provider's admin works with: itself, its delivery partners, its participants' schools. */
-export async function organisationsOfLeadProvider(db: Db, leadProviderIds: string[]) {
+/**
+ * Organisations a lead provider's admin works with: itself, its delivery partners and, unless
+ * `schools` is false, its participants' schools.
+ */
+export async function organisationsOfLeadProvider(db: Db, leadProviderIds: string[], { schools = true } = {}) {
   if (leadProviderIds.length === 0) return []
   return db
     .selectFrom('organisations as o')
@@ -41,16 +44,20 @@ export async function organisationsOfLeadProvider(db: Db, leadProviderIds: strin
           'in',
           eb.selectFrom('delivery_partnerships').select('delivery_partner_id').where('lead_provider_id', 'in', leadProviderIds),
         ),
-        eb(
-          'o.id',
-          'in',
-          eb
-            .selectFrom('enrolments')
-            .select('school_id')
-            .where('lead_provider_id', 'in', leadProviderIds)
-            .where('school_id', 'is not', null)
-            .$narrowType<{ school_id: string }>(),
-        ),
+        ...(schools
+          ? [
+              eb(
+                'o.id',
+                'in',
+                eb
+                  .selectFrom('enrolments')
+                  .select('school_id')
+                  .where('lead_provider_id', 'in', leadProviderIds)
+                  .where('school_id', 'is not', null)
+                  .$narrowType<{ school_id: string }>(),
+              ),
+            ]
+          : []),
       ]),
     )
     .orderBy('o.kind')
@@ -59,25 +66,8 @@ export async function organisationsOfLeadProvider(db: Db, leadProviderIds: strin
 }
 
 /** The lead provider itself and its delivery partners: the organisations offered when inviting someone. */
-export async function providerAndPartners(db: Db, leadProviderIds: string[]) {
-  if (leadProviderIds.length === 0) return []
-  return db
-    .selectFrom('organisations as o')
-    .select(['o.id', 'o.kind', 'o.name'])
-    .where((eb) =>
-      eb.or([
-        eb('o.id', 'in', leadProviderIds),
-        eb(
-          'o.id',
-          'in',
-          eb.selectFrom('delivery_partnerships').select('delivery_partner_id').where('lead_provider_id', 'in', leadProviderIds),
-        ),
-      ]),
-    )
-    .orderBy('o.kind')
-    .orderBy('o.name')
-    .execute()
-}
+export const providerAndPartners = (db: Db, leadProviderIds: string[]) =>
+  organisationsOfLeadProvider(db, leadProviderIds, { schools: false })
 
 /** One school of the lead provider's participants, by its URN or its id; undefined when it is not one of theirs. */
 export async function schoolOfLeadProvider(db: Db, leadProviderIds: string[], school: { urn: string } | { id: string }) {
