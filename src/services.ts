@@ -23,6 +23,7 @@ import { createLogger, type Logger } from './logging.ts'
 import { lifecycleJobDefinitions } from './lifecycle/jobs.ts'
 import { assessmentJobDefinitions } from './assessment/jobs.ts'
 import { privacyJobDefinitions } from './privacy/jobs.ts'
+import { figureJobDefinitions } from './dashboards/figure-store.ts'
 
 // The composition root: data access first, then services built on it, then (in main.ts) the app.
 // `Services` is what routes and commands receive, so tests can build it against any database.
@@ -33,6 +34,8 @@ export type ServiceOptions = {
   owner: 'server' | 'cli'
   /** Run job handlers in this process (the server does; a CLI command only queues jobs). */
   work: boolean
+  /** Run the job queue's cron pass and maintenance here (default true; false in web-only processes). */
+  background?: boolean
   logger?: Logger
   /** Overrides the data directory, e.g. 'memory://' in tests. */
   dataDir?: string
@@ -51,7 +54,7 @@ export async function createServices(options: ServiceOptions) {
   try {
     await migrateToLatest(database.db)
     const db = database.db
-    const jobs = new JobQueue(database.connectionString, logger)
+    const jobs = new JobQueue(database.connectionString, logger, { background: options.background ?? true })
     const email = new EmailOutbox(db, jobs, createTransport(config.email), logger)
     const accounts = new Accounts(db, email, config)
     const designs = new DesignVersions(db, catalogue)
@@ -73,6 +76,7 @@ export async function createServices(options: ServiceOptions) {
       ...lifecycleJobDefinitions({ db, email, config, jobs, catalogue }),
       ...assessmentJobDefinitions({ db, email, config, catalogue, designs }),
       ...privacyJobDefinitions({ db, catalogue, logger }),
+      ...figureJobDefinitions(() => services),
       defineJob({
         name: 'session-sweep',
         schema: z.object({}),
@@ -82,9 +86,8 @@ export async function createServices(options: ServiceOptions) {
         handler: () => deleteExpiredSessions(db),
       }),
     ]
-    await jobs.start(jobDefinitions, { work: options.work })
 
-    return {
+    const services = {
       config,
       logger,
       catalogue,
@@ -102,6 +105,9 @@ export async function createServices(options: ServiceOptions) {
         await database.close()
       },
     }
+    // Started once `services` exists: a handler may run at once and some need all of it.
+    await jobs.start(jobDefinitions, { work: options.work })
+    return services
   } catch (error) {
     await database.close()
     throw error

@@ -7,6 +7,7 @@ import { Agent } from '../test-support/agent.ts'
 import { demoPassword, startDemoApp } from '../test-support/demo-app.ts'
 import { organisation, partnership, person } from '../test-support/fixtures.ts'
 import type { TestServices } from '../test-support/services.ts'
+import { loadStoredFigures, refreshFigures, storedUnits } from './figure-store.ts'
 import { clearDashboardCache, computeFigures, dashboardCache, declarationCounts, eventsNeedingRegisters, statusCounts } from './figures.ts'
 
 // The dashboards on the demo data, on PGlite and PostgreSQL: the live counts are the database's own
@@ -210,6 +211,65 @@ test('the lead provider dashboard: comparison, outputs by review date, declarati
     const second = await admin.get('/lead-provider/dashboard')
     const calculated = (html: string) => /calculated at ([^.]*)\./.exec(html)?.[1]
     assert.equal(calculated(first.body), calculated(second.body))
+  } finally {
+    dashboardCache.ttlMs = 0
+    clearDashboardCache(services)
+  }
+})
+
+test('stored figures: computed once for the day, read by every process, recomputed by the job when old', async () => {
+  await services.db.deleteFrom('enrolment_figures').execute()
+  await services.db.deleteFrom('figure_runs').execute()
+  const admin = await as('lead-provider-admin@demo.test')
+  const today = londonDateOf(new Date())
+  const edt = await orgId('lead-provider', 'edt')
+  dashboardCache.ttlMs = 60_000
+  try {
+    const first = await admin.get('/lead-provider/dashboard')
+    assert.equal(first.statusCode, 200)
+    const runs = await services.db.selectFrom('figure_runs').selectAll().where('lead_provider_id', '=', edt).execute()
+    assert.ok(runs.length > 0, 'the first view stores the cohorts it shows')
+    const unit = { leadProviderId: edt, leadProvider: 'edt', cohort: runs.find((r) => r.enrolments > 0)!.cohort }
+    // What is stored is what the engine says now.
+    const live = await computeFigures(services, { leadProvider: 'edt', cohort: unit.cohort }, today)
+    const stored = await loadStoredFigures(services.db, unit)
+    const essentials = (fs: typeof live) =>
+      fs
+        .map((f) => ({
+          enrolmentId: f.enrolmentId,
+          fullName: f.fullName,
+          deliveryPartner: f.deliveryPartner,
+          ratio: f.ratio,
+          percent: f.percent,
+          active: f.active,
+          deadline: f.deadline,
+          projectedPercent: f.projectedPercent,
+          risks: f.risks,
+          outputs: f.outputs.map((o) => [o.declarationType, o.reviewDate, o.status, o.evidence, o.evidenceOn]),
+        }))
+        .sort((a, b) => a.enrolmentId.localeCompare(b.enrolmentId))
+    assert.ok(stored.length > 0)
+    assert.deepEqual(essentials(stored), essentials(live))
+    // Another process (nothing in memory) shows the same calculation.
+    clearDashboardCache(services)
+    const second = await admin.get('/lead-provider/dashboard')
+    const calculated = (html: string) => /calculated at ([^.]*)\./.exec(html)?.[1]
+    assert.ok(calculated(first.body))
+    assert.equal(calculated(second.body), calculated(first.body))
+    // The job computes the cohorts nobody has looked at, leaves fresh figures alone and recomputes old ones.
+    const others = await refreshFigures(services)
+    const looked = new Set(runs.map((r) => `${r.lead_provider_id}/${r.cohort}`))
+    const units = await storedUnits(services.db)
+    assert.equal(others.length, units.filter((u) => !looked.has(`${u.leadProviderId}/${u.cohort}`)).length)
+    assert.deepEqual(await refreshFigures(services), [])
+    const timesOf = () =>
+      services.db.selectFrom('figure_runs').select('computed_at').where('lead_provider_id', '=', edt).where('enrolments', '>', 0).execute()
+    const before = await timesOf()
+    const later = new Date(Date.now() + 11 * 60_000)
+    const refreshed = await refreshFigures(services, later)
+    assert.equal(refreshed.length, units.length)
+    const after = await timesOf()
+    assert.ok(Math.min(...after.map((r) => +r.computed_at)) > Math.max(...before.map((r) => +r.computed_at)))
   } finally {
     dashboardCache.ttlMs = 0
     clearDashboardCache(services)

@@ -7,14 +7,14 @@ import { loadMoney, type MoneyStatement } from '../money/money.ts'
 import { activeOn, outputEvaluations } from '../outputs/report.ts'
 import { ReportQueryError } from '../reports/engagement-reports.ts'
 import type { Services } from '../services.ts'
+import { ensureFigures, loadStoredFigures } from './figure-store.ts'
 import { projectEngagement, risksOf, type OutputStatusLite, type Release, type Risk } from './projection.ts'
 
 // What the dashboards show, in two kinds:
 //  - per-participant figures (engagement, its projection, risks, outputs) come from the engagement
-//    engine and output evaluation (src/outputs/report.ts), which cost ~100 ms per delivery partner
-//    and cohort at national scale, so they are computed per lead provider × cohort (× partner) and
-//    kept for 10 minutes (`dashboardCache`), then refreshed in the background while the last
-//    figures are shown; the page says when they were calculated;
+//    engine and output evaluation (src/outputs/report.ts), which cost seconds per cohort at national
+//    scale, so a job computes them per lead provider × cohort into `enrolment_figures`
+//    (figure-store.ts) and pages read those; the page says when they were calculated;
 //  - counts that must be current (participants by status, events needing registers, declarations
 //    by state) are set-based SQL aggregates run on every request.
 
@@ -30,6 +30,7 @@ export type EnrolmentFigure = {
   courseIdentifier: string
   deliveryPartner: string | null
   deliveryPartnerName: string | null
+  deliveryPartnerId: string | null
   /** Credits earned / available (exact; thresholds compare this). */
   ratio: number
   percent: number
@@ -51,8 +52,16 @@ function releasesOf(design: Design, windows: { block: number; goesLiveOn: string
   })
 }
 
-/** The figures of every enrolment in the unit as of the date (no cache). An unknown scope has none. */
-export async function computeFigures(services: Services, unit: FigureUnit, asOf: string): Promise<EnrolmentFigure[]> {
+/**
+ * The figures of every enrolment in the unit as of the date (no cache). An unknown scope has none.
+ * Blocks are kept for a page about named participants; reasons for those and with `keepReasons`.
+ */
+export async function computeFigures(
+  services: Services,
+  unit: FigureUnit,
+  asOf: string,
+  options: { keepReasons?: boolean } = {},
+): Promise<EnrolmentFigure[]> {
   const { db, catalogue } = services
   let evaluated
   try {
@@ -97,13 +106,15 @@ export async function computeFigures(services: Services, unit: FigureUnit, asOf:
       reviewDate: o.review_date,
       status: o.status,
       reasons: o.reasons,
+      evidence: o.evidence,
+      evidenceOn: o.evidence_on,
     }))
     const completedReview = outputs.find((o) => o.declarationType === 'completed')?.reviewDate ?? null
     const deadline = deadlineOf.get(e.courseIdentifier) ?? completedReview
     const input = { earned: e.engagement.earned, creditsAvailable: e.engagement.creditsAvailable, releases: r, startsOn, asOf }
     const active = activeOn(e, asOf)
     const risks = risksOf(input, outputs, deadline, active)
-    if (!detailed) for (const o of outputs) o.reasons = []
+    if (!detailed && !options.keepReasons) for (const o of outputs) o.reasons = []
     const projection = deadline && deadline > asOf ? projectEngagement(input, deadline) : null
     return {
       enrolmentId: e.enrolmentId,
@@ -114,6 +125,7 @@ export async function computeFigures(services: Services, unit: FigureUnit, asOf:
       courseIdentifier: e.courseIdentifier,
       deliveryPartner: e.deliveryPartner,
       deliveryPartnerName: e.deliveryPartnerName,
+      deliveryPartnerId: e.deliveryPartnerId,
       ratio: e.engagement.ratio,
       percent: e.engagement.percent,
       active,
@@ -148,6 +160,7 @@ function storeOf(services: Services): Store {
 export function clearDashboardCache(services: Services): void {
   stores.delete(services)
   memos.delete(services)
+  loadedFigures.delete(services)
 }
 
 /**
@@ -194,17 +207,45 @@ export async function cached<T>(
 /** `version` changes whenever any unit's figures are recomputed (to memoise what is derived from them). */
 export type CachedFigures = { figures: EnrolmentFigure[]; computedAt: Date | null; version: string }
 
-/** The figures of several units, each from the cache (oldest calculation time reported). */
+/**
+ * The figures of several units as of the date: the stored ones (figure-store.ts), read once per
+ * computation into this process; computed on every request when the cache is off (tests). The
+ * oldest calculation time is reported.
+ */
 export async function figuresOf(services: Services, units: FigureUnit[], asOf: string): Promise<CachedFigures> {
   const parts: EnrolmentFigure[][] = []
   let computedAt: Date | null = null
   const versions: string[] = []
+  const codes = [...new Set(units.flatMap((u) => [u.leadProvider, u.deliveryPartner ?? []].flat()))]
+  const ids = new Map(
+    codes.length
+      ? (await services.db.selectFrom('organisations').select(['id', 'code']).where('code', 'in', codes).execute()).map((o) => [o.code, o.id])
+      : [],
+  )
   for (const unit of units) {
+    const leadProviderId = ids.get(unit.leadProvider)
+    const deliveryPartnerId = unit.deliveryPartner ? ids.get(unit.deliveryPartner) : undefined
+    if (!leadProviderId || (unit.deliveryPartner && !deliveryPartnerId)) continue
     const key = `figures/${unit.leadProvider}/${unit.cohort}/${unit.deliveryPartner ?? '*'}`
-    const got = await cached(services, key, asOf, () => computeFigures(services, unit, asOf))
-    parts.push(got.value)
-    versions.push(`${key}@${got.computedAt.getTime()}`)
-    if (!computedAt || got.computedAt < computedAt) computedAt = got.computedAt
+    if (dashboardCache.ttlMs <= 0) {
+      parts.push(await computeFigures(services, unit, asOf))
+      computedAt = new Date()
+      versions.push(`${key}@${computedAt.getTime()}`)
+      continue
+    }
+    const stored = { leadProviderId, leadProvider: unit.leadProvider, cohort: unit.cohort }
+    const run = await ensureFigures(services, stored, asOf)
+    const version = `${key}@${run.asOf}/${run.computedAt.getTime()}`
+    const loaded = loadedOf(services)
+    let entry = loaded.get(key)
+    if (!entry || entry.version !== version) {
+      entry = { version, figures: loadStoredFigures(services.db, { ...stored, deliveryPartnerId }) }
+      loaded.set(key, entry)
+      entry.figures.catch(() => loaded.delete(key))
+    }
+    parts.push(await entry.figures)
+    versions.push(version)
+    if (!computedAt || run.computedAt < computedAt) computedAt = run.computedAt
   }
   // Joined only when something is derived from them (memoised): a provider's tens of thousands of
   // figures are not copied on every request.
@@ -215,6 +256,14 @@ export async function figuresOf(services: Services, units: FigureUnit[], asOf: s
     computedAt,
     version: `${asOf}|${versions.join('|')}`,
   }
+}
+
+// The stored figures last read into this process, per unit (one version each: a new computation replaces it).
+const loadedFigures = new WeakMap<Services, Map<string, { version: string; figures: Promise<EnrolmentFigure[]> }>>()
+function loadedOf(services: Services) {
+  let m = loadedFigures.get(services)
+  if (!m) loadedFigures.set(services, (m = new Map()))
+  return m
 }
 
 const memos = new WeakMap<Services, Map<string, unknown>>()

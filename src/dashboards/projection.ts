@@ -1,3 +1,4 @@
+import type { Criterion } from '../outputs/evaluate.ts'
 import { ASSESSMENT_GATE } from '../engagement/engine.ts'
 
 // Pure figures for the dashboards: where a participant's engagement is heading at their pace, who is
@@ -142,6 +143,9 @@ export type OutputStatusLite = {
   reviewDate: string | null
   status: 'blocked' | 'eligible' | 'declared' | 'not-eligible'
   reasons: string[]
+  /** The criterion that evidences it and the date it was met (outputs/evaluate.ts), when met. */
+  evidence?: Criterion | null
+  evidenceOn?: string | null
 }
 
 export type Risk =

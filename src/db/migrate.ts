@@ -25,6 +25,7 @@ import * as forumsAndSurveys from './migrations/0022_forums_and_surveys.ts'
 import * as dashboardIndexes from './migrations/0023_dashboard_indexes.ts'
 import * as registerEntered from './migrations/0024_register_entered.ts'
 import * as privacyErasure from './migrations/0025_privacy_erasure.ts'
+import * as enrolmentFigures from './migrations/0026_enrolment_figures.ts'
 
 // Versioned migrations, in order. A new migration is a new file here; an applied one is never edited.
 export const migrations: Record<string, Migration> = {
@@ -53,6 +54,7 @@ export const migrations: Record<string, Migration> = {
   '0023_dashboard_indexes': dashboardIndexes,
   '0024_register_entered': registerEntered,
   '0025_privacy_erasure': privacyErasure,
+  '0026_enrolment_figures': enrolmentFigures,
 }
 
 export async function migrateToLatest(db: Db): Promise<MigrationResult[]> {

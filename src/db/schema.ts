@@ -859,6 +859,8 @@ export interface Schema extends ContentSchema, PeopleSchema, NewsSchema, ForumsS
   users: UsersTable
   role_assignments: RoleAssignmentsTable
   sessions: SessionsTable
+  figure_runs: FigureRunsTable
+  enrolment_figures: EnrolmentFiguresTable
   one_time_links: OneTimeLinksTable
   sign_in_attempts: SignInAttemptsTable
   audit_events: AuditEventsTable
@@ -968,3 +970,34 @@ export interface ApplicationsTable {
 export type User = Selectable<UsersTable>
 export type Organisation = Selectable<OrganisationsTable>
 export type NewAuditEvent = Insertable<AuditEventsTable>
+
+/** Per lead provider and cohort: the day `enrolment_figures` are for and when they were computed (migration 0026). */
+export interface FigureRunsTable {
+  lead_provider_id: string
+  cohort: string
+  as_of: ColumnType<string, string, string>
+  computed_at: ColumnType<Date, Date, Date>
+  enrolments: number
+  took_ms: number
+}
+
+/** One enrolment's dashboard figures as of `as_of` (src/dashboards/figure-store.ts). Derived, rebuilt. */
+export interface EnrolmentFiguresTable {
+  enrolment_id: string
+  lead_provider_id: string
+  cohort: string
+  course_identifier: string
+  delivery_partner_id: string | null
+  as_of: ColumnType<string, string, string>
+  active: boolean
+  ratio: number
+  percent: number
+  deadline: ColumnType<string | null, string | null, string | null>
+  projected_percent: number | null
+  /** Risk[] (src/dashboards/projection.ts). */
+  risks: ColumnType<unknown, string, string>
+  /** [{ declarationType, reviewDate, status, evidence, evidenceOn }] in the course's order. */
+  outputs: ColumnType<unknown, string, string>
+  /** Each output's reasons (string[][], same order): read only by pages that show them. */
+  reasons: ColumnType<unknown, string, string>
+}
