@@ -40,3 +40,22 @@ test('DfE sync is off until both DFE_API_URL and DFE_API_TOKEN are set', () => {
     token: 'secret',
   })
 })
+
+test('NPQ_PROCESS: all by default; web and worker only on PostgreSQL, refused in one line on the embedded database', () => {
+  assert.equal(loadConfig({}).processRole, 'all')
+  const url = 'postgres://u:p@db.example:5432/npq'
+  assert.equal(loadConfig({ NPQ_PROCESS: 'web', DATABASE_URL: url }).processRole, 'web')
+  assert.equal(loadConfig({ NPQ_PROCESS: 'worker', DATABASE_URL: url }).processRole, 'worker')
+  for (const role of ['web', 'worker']) {
+    assert.throws(
+      () => loadConfig({ NPQ_PROCESS: role }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.message === `Configuration error: NPQ_PROCESS=${role} needs DATABASE_URL (the embedded database allows one process only: unset NPQ_PROCESS)`,
+    )
+  }
+  assert.throws(
+    () => loadConfig({ NPQ_PROCESS: 'jobs', DATABASE_URL: url }),
+    (error: unknown) => error instanceof ConfigError && error.message.includes('NPQ_PROCESS') && !error.message.includes('\n'),
+  )
+})

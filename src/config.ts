@@ -26,6 +26,7 @@ const schema = z.object({
   DFE_API_TOKEN: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   EVENT_REMINDER_DAYS: z.coerce.number().int().min(0).max(60).default(2),
+  NPQ_PROCESS: z.enum(['all', 'web', 'worker']).default('all'),
 })
 
 export type Config = {
@@ -49,6 +50,12 @@ export type Config = {
   logLevel: string
   /** Days before an event its booking reminder goes, when the event does not say (events.reminder_days_before). */
   eventReminderDays: number
+  /**
+   * What this process does: `all` serves the web and runs the jobs (one process, `npm start`); `web`
+   * serves the web and only queues jobs; `worker` runs the jobs and the cron schedules and serves only
+   * `/health` (`npm run worker`). Several processes need PostgreSQL (docs/DEPLOYMENT.md).
+   */
+  processRole: 'all' | 'web' | 'worker'
 }
 
 export class ConfigError extends Error {}
@@ -73,6 +80,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (Boolean(c.DFE_API_URL) !== Boolean(c.DFE_API_TOKEN)) {
     throw new ConfigError('Configuration error: DFE_API_URL and DFE_API_TOKEN must be set together')
   }
+  if (c.NPQ_PROCESS !== 'all' && !c.DATABASE_URL) {
+    throw new ConfigError(
+      `Configuration error: NPQ_PROCESS=${c.NPQ_PROCESS} needs DATABASE_URL (the embedded database allows one process only: unset NPQ_PROCESS)`,
+    )
+  }
   return {
     env: c.NODE_ENV,
     isProduction,
@@ -92,5 +104,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dfe: c.DFE_API_URL && c.DFE_API_TOKEN ? { url: c.DFE_API_URL.replace(/\/+$/, ''), token: c.DFE_API_TOKEN } : null,
     logLevel: c.LOG_LEVEL,
     eventReminderDays: c.EVENT_REMINDER_DAYS,
+    processRole: c.NPQ_PROCESS,
   }
 }

@@ -40,7 +40,7 @@ export class InputError extends Error {}
 async function withServices<T>(work: (services: Services) => Promise<T>): Promise<T> {
   const config = loadConfig()
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', pino.destination(2))
-  const services = await createServices({ config, owner: 'cli', work: false, logger })
+  const services = await createServices({ config, owner: 'cli', work: false, background: false, logger })
   try {
     return await work(services)
   } finally {

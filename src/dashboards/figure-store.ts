@@ -94,7 +94,9 @@ export async function storeFigures(services: Services, unit: StoredUnit, asOf: s
         took_ms: tookMs,
       })
       .onConflict((oc) =>
-        oc.columns(['lead_provider_id', 'cohort']).doUpdateSet({ as_of: asOf, computed_at: computedAt, enrolments: figures.length, took_ms: tookMs }),
+        oc
+          .columns(['lead_provider_id', 'cohort'])
+          .doUpdateSet({ as_of: asOf, computed_at: computedAt, enrolments: figures.length, took_ms: tookMs }),
       )
       .execute()
   })
@@ -186,10 +188,7 @@ type StoredRow = {
 }
 
 /** The stored figures of a cohort (optionally one delivery partner's participants), as the dashboards use them. */
-export async function loadStoredFigures(
-  db: Db,
-  unit: StoredUnit & { deliveryPartnerId?: string },
-): Promise<EnrolmentFigure[]> {
+export async function loadStoredFigures(db: Db, unit: StoredUnit & { deliveryPartnerId?: string }): Promise<EnrolmentFigure[]> {
   let q = db
     .selectFrom('enrolment_figures as f')
     .innerJoin('enrolments as e', 'e.id', 'f.enrolment_id')

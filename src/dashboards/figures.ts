@@ -219,7 +219,10 @@ export async function figuresOf(services: Services, units: FigureUnit[], asOf: s
   const codes = [...new Set(units.flatMap((u) => [u.leadProvider, u.deliveryPartner ?? []].flat()))]
   const ids = new Map(
     codes.length
-      ? (await services.db.selectFrom('organisations').select(['id', 'code']).where('code', 'in', codes).execute()).map((o) => [o.code, o.id])
+      ? (await services.db.selectFrom('organisations').select(['id', 'code']).where('code', 'in', codes).execute()).map((o) => [
+          o.code,
+          o.id,
+        ])
       : [],
   )
   for (const unit of units) {

@@ -26,14 +26,34 @@ export interface JobSender {
   send(name: string, data: object, trx?: Trx | Db): Promise<void>
 }
 
+// Several processes may share one database (docs/DEPLOYMENT.md): pg-boss hands each job to one worker
+// (SKIP LOCKED), and its cron pass is claimed by one instance per interval and files each occurrence
+// under a singleton key, so a scheduled job runs once per tick however many processes run the cron.
+
+export type JobQueueOptions = {
+  /**
+   * Run pg-boss's cron pass and maintenance in this process (default). Web-only processes
+   * (NPQ_PROCESS=web) leave both to the worker and only queue jobs.
+   */
+  background?: boolean
+}
+
 export class JobQueue implements JobSender {
   private readonly boss: PgBoss
   private readonly logger: Logger
+  private readonly background: boolean
   private started = false
 
-  constructor(connectionString: string, logger: Logger) {
+  constructor(connectionString: string, logger: Logger, options: JobQueueOptions = {}) {
     this.logger = logger
-    this.boss = new PgBoss({ connectionString, max: 3, schema: 'pgboss' })
+    this.background = options.background ?? true
+    this.boss = new PgBoss({
+      connectionString,
+      max: 3,
+      schema: 'pgboss',
+      schedule: this.background,
+      supervise: this.background,
+    })
     this.boss.on('error', (error) => this.logger.error({ err: error }, 'job queue error'))
   }
 
@@ -48,7 +68,7 @@ export class JobQueue implements JobSender {
         retryBackoff: true,
         retryDelayMax: 3600,
       })
-      if (job.schedule) await this.boss.schedule(job.name, job.schedule, {}, { tz: 'Europe/London' })
+      if (job.schedule && this.background) await this.boss.schedule(job.name, job.schedule, {}, { tz: 'Europe/London' })
       if (options.work) {
         await this.boss.work(job.name, { batchSize: 1 }, async ([item]) => {
           const data = job.schema.parse(item!.data)
@@ -58,6 +78,7 @@ export class JobQueue implements JobSender {
             this.logger.warn({ err: error, job: job.name, jobId: item!.id }, 'job failed; it will be retried')
             throw error
           }
+          this.logger.debug({ job: job.name, jobId: item!.id }, 'job done')
         })
       }
     }
