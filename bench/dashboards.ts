@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util'
 import { sql } from 'kysely'
 import type { FastifyInstance } from 'fastify'
 import { createSession } from '../src/accounts/sessions.ts'
+import { refreshFigures } from '../src/dashboards/figure-store.ts'
 import { clearDashboardCache, dashboardCache, dashboardClock } from '../src/dashboards/figures.ts'
 import { buildApp } from '../src/routes.ts'
 import type { Services } from '../src/services.ts'
@@ -18,10 +19,11 @@ import { defaultAsOf } from './plan.ts'
 // engine, templates; no network), signed in as a delivery partner lead of each generated partner and
 // as an admin of each lead provider (users and sessions made here), with the dashboards' clock at the
 // benchmark's date. Measured:
-//  - cold: the first request for each dashboard, which computes the per-participant figures (engine
-//    and output evaluation per lead provider × cohort, and money for the lead provider);
-//  - warm: requests once those figures are cached (as they are for every later visitor in the next
-//    10 minutes, and refreshed in the background after), where the live SQL counts still run each time:
+//  - the figures job: what the worker's `figures-refresh` does every ten minutes and after midnight,
+//    the engine and output evaluation of every lead provider's cohorts into `enrolment_figures`;
+//  - cold: the first request for each dashboard in a process, which reads the stored figures (and
+//    computes money for the lead provider);
+//  - warm: later requests (until the next refresh), where the live SQL counts still run each time:
 //    the delivery partner's dashboard (no filter and by cohort and course), the lead provider's (no
 //    filter, by cohort, by partner) and participant pages (computed for one person on every request).
 // Target: warm p95 < 50 ms for each kind of page.
@@ -29,6 +31,7 @@ import { defaultAsOf } from './plan.ts'
 export type DashboardBenchResult = {
   asOf: string
   runs: number
+  figuresJob: { ms: number; cohorts: number; enrolments: number }
   cold: { deliveryPartnerMs: { p50: number; max: number }; leadProviderMs: { max: number; each: Record<string, number> } }
   warm: Record<'deliveryPartner' | 'leadProvider' | 'participant', { p50: number; p95: number; max: number; n: number }>
   checks: { name: string; ok: boolean; detail: string }[]
@@ -120,6 +123,16 @@ export async function runDashboardBench(
       return { ms, body: res.body }
     }
 
+    // The figures job, as the worker runs it for the day.
+    const jobStarted = performance.now()
+    const stored = await refreshFigures(services, dashboardClock.now(), 0)
+    const figuresJob = {
+      ms: Math.round(performance.now() - jobStarted),
+      cohorts: stored.length,
+      enrolments: stored.reduce((n, r) => n + r.enrolments, 0),
+    }
+    log(`figures job: ${formatCount(figuresJob.enrolments)} enrolments in ${figuresJob.cohorts} cohorts, ${formatCount(figuresJob.ms)} ms`)
+
     // Cold: each lead provider's dashboard, then each partner's (the partner's figures are their own units).
     const lpCold: Record<string, number> = {}
     for (const p of providers) {
@@ -178,6 +191,7 @@ export async function runDashboardBench(
     const result: DashboardBenchResult = {
       asOf,
       runs,
+      figuresJob,
       cold: {
         deliveryPartnerMs: { p50: round(percentile(dpCold, 50)), max: round(Math.max(...dpCold)) },
         leadProviderMs: { max: Math.max(...Object.values(lpCold)), each: lpCold },
@@ -192,7 +206,7 @@ export async function runDashboardBench(
       ['participant page', 'participant'],
     ] as const) {
       const p95 = result.warm[key].p95
-      result.targets.push({ name: `${name}: server time p95 (figures cached)`, target: '< 50 ms', measured: `${p95} ms`, met: p95 < 50 })
+      result.targets.push({ name: `${name}: server time p95 (figures stored)`, target: '< 50 ms', measured: `${p95} ms`, met: p95 < 50 })
     }
     return result
   } finally {
@@ -206,7 +220,8 @@ export async function runDashboardBench(
 export function formatDashboardTable(r: DashboardBenchResult): string {
   const lines = [
     `dashboards, as of ${r.asOf} (${r.runs} warm runs of each page)`,
-    `  cold (computing the figures): lead provider ${Object.entries(r.cold.leadProviderMs.each)
+    `  figures job (worker): ${formatCount(r.figuresJob.enrolments)} enrolments in ${r.figuresJob.cohorts} cohorts, ${formatCount(r.figuresJob.ms)} ms`,
+    `  cold (first read of the stored figures in a process): lead provider ${Object.entries(r.cold.leadProviderMs.each)
       .map(([k, v]) => `${k} ${formatCount(v)} ms`)
       .join(', ')}; delivery partner p50 ${r.cold.deliveryPartnerMs.p50} ms, max ${r.cold.deliveryPartnerMs.max} ms`,
   ]

@@ -12,7 +12,8 @@ import { ReportQueryError } from '../reports/engagement-reports.ts'
 import type { Services } from '../services.ts'
 import { formErrors } from '../web/forms.ts'
 import { criterionLabels, type Criterion } from '../outputs/evaluate.ts'
-import { outputEvaluations } from '../outputs/report.ts'
+import { dashboardCache, dashboardClock } from '../dashboards/figures.ts'
+import { liveReview, storedReview, type Review } from './review.ts'
 import { registerAgreementRoutes } from './agreements.ts'
 import { declareOutputs, voidDeclaration } from './declarations.ts'
 
@@ -24,6 +25,9 @@ const isUuid = (s: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-
 // every declaration with its DfE state, its evidence snapshot and history, and void one.
 
 const base = '/lead-provider/declarations'
+/** Eligible participants listed to choose from (more are declared with "Declare all"); others per page. */
+const ELIGIBLE_SHOWN = 200
+const OTHERS_PER_PAGE = 100
 type Body = Record<string, string | string[] | undefined>
 type Lp = { id: string; code: string; name: string }
 
@@ -95,51 +99,59 @@ export function registerDeclarationRoutes(app: FastifyInstance, services: Servic
     return { filters: { cohort, course: one(q.course), deliveryPartner: one(q.delivery_partner), type, asOf }, errors }
   }
 
+  /** The output's review dates in the cohort, for the courses shown (they may differ by course), earliest first. */
+  function reviewDatesOf(leadProvider: string, f: Filters, courses: string[]): string[] {
+    const dates = new Set<string>()
+    for (const c of f.course ? [f.course] : courses)
+      for (const o of services.catalogue.cohortOutputs(leadProvider, f.cohort, c)?.outputs ?? [])
+        if (o.declarationType === f.type && o.reviewDate) dates.add(o.reviewDate)
+    return [...dates].sort()
+  }
+
   async function reviewPage(req: FastifyRequest, reply: FastifyReply, body: Body, extra: { errors?: FieldError[]; status?: number } = {}) {
     const { lp } = await leadProviderOf(req)
-    const today = londonDateOf(new Date())
+    const today = londonDateOf(dashboardClock.now())
     const options = await choices(lp)
     const { filters, errors } = readFilters(body, options.cohorts, today)
     const allErrors = [...errors, ...(extra.errors ?? [])]
-    let eligible: Record<string, unknown>[] = []
-    let others: Record<string, unknown>[] = []
-    let reviewDate: string | null = null
+    let review: Review = { eligibleTotal: 0, othersTotal: 0, eligible: [], others: [], computedAt: null }
+    const page = Math.max(1, Math.min(10_000, Number.parseInt(one(body.page), 10) || 1))
+    const limits = { eligibleLimit: ELIGIBLE_SHOWN, othersOffset: (page - 1) * OTHERS_PER_PAGE, othersLimit: OTHERS_PER_PAGE }
     if (errors.length === 0) {
+      // Today's figures are stored for the whole cohort; a course or partner that is not the provider's
+      // goes the live way, which names what is wrong.
+      const known =
+        (!filters.course ||
+          (options.courses.includes(filters.course) && services.catalogue.cohortsFor(lp.code, filters.course).includes(filters.cohort))) &&
+        (!filters.deliveryPartner || options.partners.some((p) => p.code === filters.deliveryPartner))
       try {
-        const enrolments = await outputEvaluations(services, {
-          leadProvider: lp.code,
-          cohort: filters.cohort,
-          course: filters.course || undefined,
-          deliveryPartner: filters.deliveryPartner || undefined,
-          asOf: filters.asOf,
-        })
-        for (const e of enrolments) {
-          const output = e.outputs.find((o) => o.declaration_type === filters.type)
-          if (!output) continue
-          reviewDate ??= output.review_date
-          const row = {
-            participantId: e.participantId,
-            enrolmentId: e.enrolmentId,
-            unsigned: e.facts.schoolContractSignedOn === null || e.facts.sponsorshipAgreementSignedOn === null,
-            name: e.fullName,
-            course: findCourse(e.courseIdentifier)?.name ?? e.courseIdentifier,
-            deliveryPartner: e.deliveryPartnerName ?? 'None',
-            status: output.status,
-            evidence: output.evidence ? criterionLabels[output.evidence] : null,
-            evidenceOn: output.evidence_on,
-            late: output.evidence_on !== null && output.review_date !== null && output.evidence_on > output.review_date,
-            reasons: output.reasons.join('; '),
-          }
-          if (output.status === 'eligible') eligible.push(row)
-          else others.push(row)
-        }
+        review =
+          filters.asOf === today && known && dashboardCache.ttlMs > 0
+            ? await storedReview(services, lp, filters, limits)
+            : await liveReview(services, lp, filters, limits)
       } catch (error) {
         if (!(error instanceof ReportQueryError)) throw error
         allErrors.push({ field: error.field === 'delivery_partner' ? 'delivery_partner' : error.field, message: error.message })
-        eligible = []
-        others = []
       }
     }
+    const pages = Math.max(1, Math.ceil(review.othersTotal / OTHERS_PER_PAGE))
+    const pageLink = (n: number) => {
+      const params = new URLSearchParams({ cohort: filters.cohort, type: filters.type, as_of: filters.asOf, page: String(n) })
+      if (filters.course) params.set('course', filters.course)
+      if (filters.deliveryPartner) params.set('delivery_partner', filters.deliveryPartner)
+      return `${base}?${params.toString()}#others`
+    }
+    const pagination =
+      pages > 1
+        ? {
+            previous: page > 1 ? { href: pageLink(page - 1) } : undefined,
+            next: page < pages ? { href: pageLink(page + 1) } : undefined,
+            items: [...new Set([1, page - 1, page, page + 1, pages])]
+              .filter((n) => n >= 1 && n <= pages)
+              .sort((a, b) => a - b)
+              .map((n) => ({ number: n, href: pageLink(n), current: n === page })),
+          }
+        : null
     const form = formErrors(allErrors)
     return reply.render(
       'declarations/views/review.njk',
@@ -147,7 +159,14 @@ export function registerDeclarationRoutes(app: FastifyInstance, services: Servic
         title: 'Declare outputs',
         base,
         filters,
-        reviewDate,
+        reviewDates: reviewDatesOf(lp.code, filters, options.courses),
+        eligible: review.eligible,
+        others: review.others,
+        eligibleTotal: review.eligibleTotal,
+        othersTotal: review.othersTotal,
+        computedAt: review.computedAt,
+        othersFrom: limits.othersOffset + 1,
+        pagination,
         cohortItems: options.cohorts.map((c) => ({ value: c, text: c, selected: c === filters.cohort })),
         courseItems: [
           { value: '', text: 'All courses' },
@@ -158,8 +177,6 @@ export function registerDeclarationRoutes(app: FastifyInstance, services: Servic
           ...options.partners.map((p) => ({ value: p.code, text: p.name, selected: p.code === filters.deliveryPartner })),
         ],
         typeItems: Object.entries(typeLabels).map(([value, text]) => ({ value, text, selected: value === filters.type })),
-        eligible,
-        others,
         selected: new Set(many(body.participant)),
         requestKey: crypto.randomUUID(),
         ...form,
@@ -176,8 +193,10 @@ export function registerDeclarationRoutes(app: FastifyInstance, services: Servic
     const today = londonDateOf(new Date())
     const { cohorts } = await choices(lp)
     const { filters, errors } = readFilters(body, cohorts, today)
+    // "Declare all" declares everyone eligible in the filters (more than the page lists); otherwise the ticked ones.
+    const all = one(body.all) === 'yes'
     const participants = many(body.participant)
-    if (participants.length === 0) errors.push({ field: 'participants', message: 'Select at least one participant to declare' })
+    if (!all && participants.length === 0) errors.push({ field: 'participants', message: 'Select at least one participant to declare' })
     if (errors.length) return reviewPage(req, reply, body, { errors: errors.filter((e) => e.field === 'participants') })
     const result = await declareOutputs(services, user, {
       leadProvider: lp.code,
@@ -186,12 +205,14 @@ export function registerDeclarationRoutes(app: FastifyInstance, services: Servic
       deliveryPartner: filters.deliveryPartner || undefined,
       asOf: filters.asOf,
       declarationType: filters.type,
-      participantIds: participants,
+      participantIds: all ? undefined : participants,
       requestKey: `page/${one(body.request_key) || crypto.randomUUID()}`,
     })
     // Named only where the admin may see the person (any id can be posted): another provider's
     // participant stays the id that was sent.
-    const ids = participants.filter(isUuid)
+    const ids = [
+      ...new Set([...participants, ...result.created.map((c) => c.participant_id), ...result.refused.map((r) => r.participant_id)]),
+    ].filter(isUuid)
     const enrolled = ids.length
       ? await db
           .selectFrom('participants as p')
