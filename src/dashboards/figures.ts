@@ -1,3 +1,4 @@
+import { londonDateOf } from '../dates/london.ts'
 import { sql } from 'kysely'
 import type { Design } from '../catalogue/load.ts'
 import type { Db, Trx } from '../db/database.ts'
@@ -146,6 +147,9 @@ export const dashboardClock = { now: () => new Date() }
 /** How long computed figures are shown before a background refresh; 0 computes on every request (tests). */
 export const dashboardCache = { ttlMs: 10 * 60_000 }
 
+/** Whether pages read the stored figures for a date: today's, unless figures are computed on every request. */
+export const usesStoredFigures = (asOf: string) => dashboardCache.ttlMs > 0 && asOf === londonDateOf(dashboardClock.now())
+
 type Entry = { asOf: string; computedAt: Date; value: unknown; refreshing: boolean }
 type Store = { entries: Map<string, Entry>; pending: Map<string, Promise<Entry>> }
 const stores = new WeakMap<Services, Store>()
@@ -285,7 +289,7 @@ export function memo<T>(services: Services, key: string, compute: () => T): T {
 /** Money for a lead provider (optionally one cohort or course), from the cache: it evaluates outputs too. */
 export async function moneyOf(services: Services, query: { leadProvider: string; today: string }) {
   const key = `money/${query.leadProvider}`
-  return cached<MoneyStatement>(services, key, query.today, () => loadMoney(services, query))
+  return cached<MoneyStatement>(services, key, query.today, () => loadMoney(services, query, services.db, { storedFigures: true }))
 }
 
 // --- Live counts (SQL aggregates) ----------------------------------------------------------------

@@ -12,7 +12,7 @@ import { ReportQueryError } from '../reports/engagement-reports.ts'
 import type { Services } from '../services.ts'
 import { formErrors } from '../web/forms.ts'
 import { criterionLabels, type Criterion } from '../outputs/evaluate.ts'
-import { dashboardCache, dashboardClock } from '../dashboards/figures.ts'
+import { dashboardClock, usesStoredFigures } from '../dashboards/figures.ts'
 import { liveReview, storedReview, type Review } from './review.ts'
 import { registerAgreementRoutes } from './agreements.ts'
 import { declareOutputs, voidDeclaration } from './declarations.ts'
@@ -126,7 +126,7 @@ export function registerDeclarationRoutes(app: FastifyInstance, services: Servic
         (!filters.deliveryPartner || options.partners.some((p) => p.code === filters.deliveryPartner))
       try {
         review =
-          filters.asOf === today && known && dashboardCache.ttlMs > 0
+          known && usesStoredFigures(filters.asOf)
             ? await storedReview(services, lp, filters, limits)
             : await liveReview(services, lp, filters, limits)
       } catch (error) {

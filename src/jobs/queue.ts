@@ -1,4 +1,4 @@
-import { PgBoss, fromKysely } from 'pg-boss'
+import { PgBoss, fromKysely, type JobResult } from 'pg-boss'
 import type { z } from 'zod'
 import type { Db, Trx } from '../db/database.ts'
 import type { Logger } from '../logging.ts'
@@ -29,6 +29,9 @@ export interface JobSender {
 // Several processes may share one database (docs/DEPLOYMENT.md): pg-boss hands each job to one worker
 // (SKIP LOCKED), and its cron pass is claimed by one instance per interval and files each occurrence
 // under a singleton key, so a scheduled job runs once per tick however many processes run the cron.
+
+/** Jobs a worker takes from a queue at once. */
+const BATCH = 10
 
 export type JobQueueOptions = {
   /**
@@ -70,15 +73,24 @@ export class JobQueue implements JobSender {
       })
       if (job.schedule && this.background) await this.boss.schedule(job.name, job.schedule, {}, { tz: 'Europe/London' })
       if (options.work) {
-        await this.boss.work(job.name, { batchSize: 1 }, async ([item]) => {
-          const data = job.schema.parse(item!.data)
-          try {
-            await job.handler(data)
-          } catch (error) {
-            this.logger.warn({ err: error, job: job.name, jobId: item!.id }, 'job failed; it will be retried')
-            throw error
+        // Up to BATCH jobs per fetch, run one after another, each completed or failed on its own. While
+        // fetches come back full the worker fetches again at once; pg-boss otherwise waits its polling
+        // interval (2 s) after every fetch, which with one job a fetch capped a queue at 0.5 jobs a
+        // second per process (measured: 200 emails took 100 s with two workers; docs/DEPLOYMENT.md).
+        await this.boss.work(job.name, { batchSize: BATCH, burstWhenBatchFull: true, perJobResults: true }, async (items) => {
+          const results: JobResult[] = []
+          for (const item of items) {
+            try {
+              await job.handler(job.schema.parse(item.data))
+              this.logger.debug({ job: job.name, jobId: item.id }, 'job done')
+              results.push({ id: item.id, status: 'completed' })
+            } catch (error) {
+              this.logger.warn({ err: error, job: job.name, jobId: item.id }, 'job failed; it will be retried')
+              const message = error instanceof Error ? error.message : String(error)
+              results.push({ id: item.id, status: 'failed', output: { message } })
+            }
           }
-          this.logger.debug({ job: job.name, jobId: item!.id }, 'job done')
+          return results
         })
       }
     }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
+import { sql } from 'kysely'
+import { dashboardCache, dashboardClock } from '../dashboards/figures.ts'
 import { outputEvaluations } from '../outputs/report.ts'
 import { person } from '../test-support/fixtures.ts'
 import { createTestServices, type TestServices } from '../test-support/services.ts'
@@ -203,4 +205,34 @@ test('without a price for a course and cohort, the figures say so', async () => 
     .execute()
   const statement = await loadMoney(services, { leadProvider: 'edt', today: '2023-03-01' })
   assert.deepEqual(statement.missingPrices, [{ cohort: '2022-autumn', courseIdentifier: 'npq-headship' }])
+})
+
+test("today's expected money from the stored figures is the same as from evaluating now", async () => {
+  const clock = dashboardClock.now
+  const ttl = dashboardCache.ttlMs
+  dashboardClock.now = () => new Date('2023-03-01T12:00:00Z')
+  dashboardCache.ttlMs = 60_000
+  try {
+    for (const query of [
+      { leadProvider: 'edt', today: '2023-03-01' },
+      { leadProvider: 'edt', deliveryPartner: 'east', today: '2023-03-01' },
+      { leadProvider: 'edt', cohort: '2022-autumn', course: npqlt, today: '2023-03-01' },
+    ]) {
+      const live = await loadMoney(services, query)
+      const stored = await loadMoney(services, query, services.db, { storedFigures: true })
+      assert.ok(live.expected.length > 0)
+      assert.deepEqual(stored, live)
+    }
+    const runs = await services.db
+      .selectFrom('figure_runs')
+      .select(['cohort', sql<string>`as_of::text`.as('as_of')])
+      .execute()
+    assert.ok(
+      runs.some((r) => r.as_of === '2023-03-01'),
+      'the stored figures were used (and made)',
+    )
+  } finally {
+    dashboardClock.now = clock
+    dashboardCache.ttlMs = ttl
+  }
 })

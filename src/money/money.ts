@@ -6,6 +6,8 @@ import { findOrganisation } from '../organisations/organisations.ts'
 import { activeOn, outputEvaluations } from '../outputs/report.ts'
 import { ReportQueryError } from '../reports/engagement-reports.ts'
 import type { Services } from '../services.ts'
+import { ensureFigures, loadStoredFigures } from '../dashboards/figure-store.ts'
+import { usesStoredFigures } from '../dashboards/figures.ts'
 import { currentPrices, priceKey } from './prices.ts'
 import {
   canInvoiceNow,
@@ -55,7 +57,12 @@ export type MoneyStatement = {
   missingPrices: { cohort: string; courseIdentifier: string }[]
 }
 
-export async function loadMoney(services: Services, query: MoneyQuery, db: Db | Trx = services.db): Promise<MoneyStatement> {
+export async function loadMoney(
+  services: Services,
+  query: MoneyQuery,
+  db: Db | Trx = services.db,
+  options: { storedFigures?: boolean } = {},
+): Promise<MoneyStatement> {
   const { catalogue } = services
   const lp = await findOrganisation(db, 'lead-provider', query.leadProvider)
   if (!lp) throw new ReportQueryError('lead_provider', `unknown lead provider "${query.leadProvider}"`)
@@ -150,7 +157,28 @@ export async function loadMoney(services: Services, query: MoneyQuery, db: Db | 
       .map((l) => l.cohort),
   )
   const outlooks: EnrolmentOutlook[] = []
+  // Today's outlook from the stored figures (src/dashboards/figure-store.ts) when asked: the same
+  // evaluation, made by the job; another date's is evaluated now.
+  const stored = options.storedFigures === true && usesStoredFigures(query.today)
   for (const cohort of [...projected].sort()) {
+    if (stored) {
+      const unit = { leadProviderId: lp.id, leadProvider: query.leadProvider, cohort }
+      await ensureFigures(services, unit, query.today)
+      for (const f of await loadStoredFigures(services.db, { ...unit, deliveryPartnerId: dp?.id })) {
+        if (query.course && f.courseIdentifier !== query.course) continue
+        outlooks.push({
+          enrolmentId: f.enrolmentId,
+          participantId: f.participantId,
+          fullName: f.fullName,
+          deliveryPartner: f.deliveryPartner,
+          cohort,
+          courseIdentifier: f.courseIdentifier,
+          active: f.active,
+          outputs: f.outputs.map((o) => ({ declarationType: o.declarationType as DeclarationType, status: o.status })),
+        })
+      }
+      continue
+    }
     try {
       const evaluated = await outputEvaluations(
         services,

@@ -1,3 +1,4 @@
+import { dashboardClock } from '../dashboards/figures.ts'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { findCourse } from '../catalogue/courses.ts'
 import { londonDateOf } from '../dates/london.ts'
@@ -141,7 +142,7 @@ export function registerMoneyRoutes(app: FastifyInstance, services: Services): v
       form,
       canSetPrices: isLeadProviderArea && lp !== null && hasPriceRights(p, lp),
       caption: isLeadProviderArea ? (lp?.name ?? '') : (scope.deliveryPartner?.name ?? ''),
-      today: londonDateOf(new Date()),
+      today: londonDateOf(dashboardClock.now()),
     }
   }
 
@@ -166,13 +167,18 @@ export function registerMoneyRoutes(app: FastifyInstance, services: Services): v
     if (!lp) return reply.render('money/views/money.njk', { ...page, noLeadProvider: scope.deliveryPartner?.name })
     if (view.errors.length) return reply.render('money/views/money.njk', { ...page, ...formErrors(view.errors) }, 400)
 
-    const statement = await loadMoney(services, {
-      leadProvider: lp.code,
-      deliveryPartner: scope.deliveryPartner?.code,
-      cohort: view.cohort || undefined,
-      course: view.course || undefined,
-      today: view.today,
-    })
+    const statement = await loadMoney(
+      services,
+      {
+        leadProvider: lp.code,
+        deliveryPartner: scope.deliveryPartner?.code,
+        cohort: view.cohort || undefined,
+        course: view.course || undefined,
+        today: view.today,
+      },
+      db,
+      { storedFigures: true },
+    )
 
     const table = view.query('table')
     const format = view.query('format')
@@ -314,13 +320,18 @@ export function registerMoneyRoutes(app: FastifyInstance, services: Services): v
     // An admin looks at one partner's line (or the declarations with none); a lead at their own.
     const partnerCode = dpParam === noPartner && view.isLeadProviderArea ? null : (scope.deliveryPartner?.code ?? null)
     if (partnerCode === null && dpParam !== noPartner) throw notFound('Statement line')
-    const statement = await loadMoney(services, {
-      leadProvider: lp.code,
-      deliveryPartner: partnerCode ?? undefined,
-      cohort: view.cohort,
-      course: view.course,
-      today: view.today,
-    })
+    const statement = await loadMoney(
+      services,
+      {
+        leadProvider: lp.code,
+        deliveryPartner: partnerCode ?? undefined,
+        cohort: view.cohort,
+        course: view.course,
+        today: view.today,
+      },
+      db,
+      { storedFigures: true },
+    )
     const line = statement.lines.find((l) => l.deliveryPartner === partnerCode && l.declarationType === output)
     if (!line) throw notFound('Statement line')
     const invoice = statement.invoiceNow.find((r) => r.line === line)
