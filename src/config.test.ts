@@ -51,7 +51,8 @@ test('NPQ_PROCESS: all by default; web and worker only on PostgreSQL, refused in
       () => loadConfig({ NPQ_PROCESS: role }),
       (error: unknown) =>
         error instanceof ConfigError &&
-        error.message === `Configuration error: NPQ_PROCESS=${role} needs DATABASE_URL (the embedded database allows one process only: unset NPQ_PROCESS)`,
+        error.message ===
+          `Configuration error: NPQ_PROCESS=${role} needs DATABASE_URL (the embedded database allows one process only: unset NPQ_PROCESS)`,
     )
   }
   assert.throws(

@@ -77,6 +77,12 @@ export async function storeFigures(services: Services, unit: StoredUnit, asOf: s
             deadline: f.deadline,
             projected_percent: f.projectedPercent,
             risks: JSON.stringify(f.risks),
+            engagement: JSON.stringify({
+              creditsEarned: f.creditsEarned,
+              creditsAvailable: f.creditsAvailable,
+              eligibleForAssessment: f.eligibleForAssessment,
+              blocks: f.blocks,
+            }),
             outputs: outputsJson(f),
             reasons: JSON.stringify(f.outputs.map((o) => o.reasons)),
           })),
@@ -184,6 +190,7 @@ type StoredRow = {
   deadline: string | null
   projected_percent: number | null
   risks: unknown
+  engagement: unknown
   outputs: unknown
 }
 
@@ -208,29 +215,36 @@ export async function loadStoredFigures(db: Db, unit: StoredUnit & { deliveryPar
       sql<string | null>`f.deadline::text`.as('deadline'),
       'f.projected_percent',
       'f.risks',
+      'f.engagement',
       'f.outputs',
     ])
     .where('f.lead_provider_id', '=', unit.leadProviderId)
     .where('f.cohort', '=', unit.cohort)
   if (unit.deliveryPartnerId) q = q.where('f.delivery_partner_id', '=', unit.deliveryPartnerId)
   const rows = (await q.orderBy('e.participant_id').orderBy('f.course_identifier').execute()) as StoredRow[]
-  return rows.map((r) => ({
-    enrolmentId: r.enrolment_id,
-    participantId: r.participant_id,
-    fullName: r.full_name,
-    leadProvider: unit.leadProvider,
-    cohort: unit.cohort,
-    courseIdentifier: r.course_identifier,
-    deliveryPartner: r.dp_code,
-    deliveryPartnerName: r.dp_name,
-    deliveryPartnerId: r.delivery_partner_id,
-    ratio: r.ratio,
-    percent: r.percent,
-    active: r.active,
-    deadline: r.deadline,
-    projectedPercent: r.projected_percent,
-    risks: r.risks as Risk[],
-    outputs: (r.outputs as Omit<OutputStatusLite, 'reasons'>[]).map((o) => ({ ...o, reasons: [] })),
-    blocks: [],
-  }))
+  return rows.map((r) => {
+    const engagement = r.engagement as Pick<EnrolmentFigure, 'creditsEarned' | 'creditsAvailable' | 'eligibleForAssessment' | 'blocks'>
+    return {
+      enrolmentId: r.enrolment_id,
+      participantId: r.participant_id,
+      fullName: r.full_name,
+      leadProvider: unit.leadProvider,
+      cohort: unit.cohort,
+      courseIdentifier: r.course_identifier,
+      deliveryPartner: r.dp_code,
+      deliveryPartnerName: r.dp_name,
+      deliveryPartnerId: r.delivery_partner_id,
+      creditsEarned: engagement.creditsEarned,
+      creditsAvailable: engagement.creditsAvailable,
+      eligibleForAssessment: engagement.eligibleForAssessment,
+      ratio: r.ratio,
+      percent: r.percent,
+      active: r.active,
+      deadline: r.deadline,
+      projectedPercent: r.projected_percent,
+      risks: r.risks as Risk[],
+      outputs: (r.outputs as Omit<OutputStatusLite, 'reasons'>[]).map((o) => ({ ...o, reasons: [] })),
+      blocks: engagement.blocks,
+    }
+  })
 }

@@ -32,6 +32,9 @@ export type EnrolmentFigure = {
   deliveryPartner: string | null
   deliveryPartnerName: string | null
   deliveryPartnerId: string | null
+  creditsEarned: number
+  creditsAvailable: number
+  eligibleForAssessment: boolean
   /** Credits earned / available (exact; thresholds compare this). */
   ratio: number
   percent: number
@@ -55,7 +58,7 @@ function releasesOf(design: Design, windows: { block: number; goesLiveOn: string
 
 /**
  * The figures of every enrolment in the unit as of the date (no cache). An unknown scope has none.
- * Blocks are kept for a page about named participants; reasons for those and with `keepReasons`.
+ * Blocks and reasons are kept for a page about named participants and with `keepReasons` (to store).
  */
 export async function computeFigures(
   services: Services,
@@ -127,6 +130,9 @@ export async function computeFigures(
       deliveryPartner: e.deliveryPartner,
       deliveryPartnerName: e.deliveryPartnerName,
       deliveryPartnerId: e.deliveryPartnerId,
+      creditsEarned: e.engagement.creditsEarned,
+      creditsAvailable: e.engagement.creditsAvailable,
+      eligibleForAssessment: e.engagement.eligibleForAssessment,
       ratio: e.engagement.ratio,
       percent: e.engagement.percent,
       active,
@@ -134,7 +140,7 @@ export async function computeFigures(
       projectedPercent: projection ? Math.floor(projection.projectedRatio * 1000 + 1e-6) / 10 : null,
       risks,
       outputs,
-      blocks: detailed ? e.engagement.blocks : [],
+      blocks: detailed || options.keepReasons ? e.engagement.blocks : [],
     }
   })
 }

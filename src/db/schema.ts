@@ -996,6 +996,8 @@ export interface EnrolmentFiguresTable {
   projected_percent: number | null
   /** Risk[] (src/dashboards/projection.ts). */
   risks: ColumnType<unknown, string, string>
+  /** { creditsEarned, creditsAvailable, eligibleForAssessment, blocks } (engagement/engine.ts, without the items earned). */
+  engagement: ColumnType<unknown, string, string>
   /** [{ declarationType, reviewDate, status, evidence, evidenceOn }] in the course's order. */
   outputs: ColumnType<unknown, string, string>
   /** Each output's reasons (string[][], same order): read only by pages that show them. */

@@ -1,3 +1,4 @@
+import { figuresOf } from '../dashboards/figures.ts'
 import type { Design } from '../catalogue/load.ts'
 import type { Db, Trx } from '../db/database.ts'
 import { declarationCredits, engagementAsOf, roundPercent, type Engagement } from '../engagement/engine.ts'
@@ -162,4 +163,38 @@ export async function engagementReport(services: Services, query: ReportQuery): 
 export async function declarationReport(services: Services, query: ReportQuery & { from?: string | null }): Promise<DeclarationRow[]> {
   if (query.from && query.from > query.asOf) throw new ReportQueryError('from', `--from ${query.from} is after --as-of ${query.asOf}`)
   return (await engagements(services, query)).map((e) => declarationRow(e, query.from ?? null))
+}
+
+/**
+ * Today's engagement of every enrolment in scope from the stored figures (src/dashboards/figure-store.ts):
+ * the same as `engagements` for today, without the items earned (a declaration report needs those, and
+ * is evaluated on the request). Checked like `engagements`: unknown names are a ReportQueryError.
+ */
+export async function storedEngagements(services: Services, query: ReportQuery): Promise<EnrolmentEngagement[]> {
+  const { designs } = await resolveScope(services, query)
+  const unit = { leadProvider: query.leadProvider, cohort: query.cohort, deliveryPartner: query.deliveryPartner }
+  const { figures } = await figuresOf(services, [unit], query.asOf)
+  const result: EnrolmentEngagement[] = []
+  for (const f of figures) {
+    const design = designs.get(f.courseIdentifier)
+    if (!design || (query.course && f.courseIdentifier !== query.course)) continue
+    result.push({
+      participantId: f.participantId,
+      fullName: f.fullName,
+      courseIdentifier: f.courseIdentifier,
+      deliveryPartner: f.deliveryPartner,
+      deliveryPartnerName: f.deliveryPartnerName,
+      design,
+      engagement: {
+        creditsEarned: f.creditsEarned,
+        creditsAvailable: f.creditsAvailable,
+        ratio: f.ratio,
+        percent: f.percent,
+        eligibleForAssessment: f.eligibleForAssessment,
+        blocks: f.blocks,
+        earned: [],
+      },
+    })
+  }
+  return result
 }

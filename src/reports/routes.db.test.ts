@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test'
 import { parse } from 'csv-parse/sync'
 import ExcelJS from 'exceljs'
 import type { FastifyInstance } from 'fastify'
+import { dashboardCache } from '../dashboards/figures.ts'
 import { Agent, textOf } from '../test-support/agent.ts'
 import { startDemoApp } from '../test-support/demo-app.ts'
 import type { TestServices } from '../test-support/services.ts'
@@ -478,4 +479,32 @@ test('names are shown on the pages but never written to the log', async () => {
   assert.ok(names.length > 0)
   const log = services.logLines.join('\n')
   for (const name of names) assert.ok(!log.includes(name), `${name} is in the log`)
+})
+
+test("today's engagement report from the stored figures is the one counted now, sorted either way", async () => {
+  const admin = await lpAdmin()
+  const lead = await dpLead()
+  const cohorts = (await services.db.selectFrom('enrolments').select('cohort').distinct().execute()).map((r) => r.cohort)
+  let rows = 0
+  for (const cohort of cohorts)
+    for (const [agent, path] of [
+      [admin, `/lead-provider/reports?report=engagement&lead_provider=edt&cohort=${cohort}`],
+      [admin, `/lead-provider/reports?report=engagement&lead_provider=edt&cohort=${cohort}&delivery_partner=north-star-tsh`],
+      [lead, `/delivery-partner/reports?report=engagement&lead_provider=edt&cohort=${cohort}`],
+    ] as const)
+      for (const sort of ['', '&sort=percent&order=descending', '&sort=eligible']) {
+        const url = `${path}${sort}&format=csv`
+        const stored = await agent.get(url)
+        dashboardCache.ttlMs = 0
+        try {
+          const live = await agent.get(url)
+          assert.equal(stored.statusCode, live.statusCode, url)
+          assert.equal(stored.body, live.body, url)
+          if (stored.statusCode === 200) rows += stored.body.trim().split('\n').length - 1
+        } finally {
+          dashboardCache.ttlMs = 10 * 60_000
+        }
+      }
+  assert.ok(rows > 0, 'the demo data has engagement to compare')
+  assert.ok((await services.db.selectFrom('figure_runs').select('cohort').execute()).length > 0, 'the stored figures were used')
 })

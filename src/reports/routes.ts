@@ -7,7 +7,15 @@ import type { FieldError } from '../errors.ts'
 import type { Services } from '../services.ts'
 import { formErrors } from '../web/forms.ts'
 import { areas, createScopeResolver, type Area } from '../web/report-scope.ts'
-import { declarationRow, engagementRow, engagements, ReportQueryError, type EnrolmentEngagement } from './engagement-reports.ts'
+import {
+  declarationRow,
+  engagementRow,
+  engagements,
+  ReportQueryError,
+  storedEngagements,
+  type EnrolmentEngagement,
+} from './engagement-reports.ts'
+import { dashboardClock, usesStoredFigures } from '../dashboards/figures.ts'
 import { declarationTable, engagementTable, toCsv, toXlsx, type Table } from './formats.ts'
 
 // The Engagement and Declaration reports as pages: lead-provider admins see their whole programme,
@@ -172,7 +180,7 @@ export function registerReportRoutes(app: FastifyInstance, services: Services): 
       const v = raw[name]
       return (Array.isArray(v) ? (v[0] ?? '') : (v ?? '')).trim()
     }
-    const today = londonDateOf(new Date())
+    const today = londonDateOf(dashboardClock.now())
     const scope = await scopeOf(area, p, query)
     const errors = [...scope.errors]
     const basePath = `/${area.slug}/reports`
@@ -345,13 +353,18 @@ export function registerReportRoutes(app: FastifyInstance, services: Services): 
 
     let found: EnrolmentEngagement[]
     try {
-      found = await engagements(services, {
+      const reportQuery = {
         leadProvider: lp.code,
         cohort,
         course: course || undefined,
         deliveryPartner: scope.deliveryPartner?.code,
         asOf: asOf!,
-      })
+      }
+      // Today's engagement is stored by the figures job; another date, or credits between dates, is counted now.
+      found =
+        report === 'engagement' && usesStoredFigures(asOf!)
+          ? await storedEngagements(services, reportQuery)
+          : await engagements(services, reportQuery)
     } catch (error) {
       if (!(error instanceof ReportQueryError)) throw error
       const field = ['cohort', 'course', 'delivery_partner', 'lead_provider'].includes(error.field) ? error.field : 'cohort'

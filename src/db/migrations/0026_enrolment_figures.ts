@@ -33,6 +33,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       deadline date,
       projected_percent double precision,
       risks jsonb not null,
+      engagement jsonb not null,
       outputs jsonb not null,
       reasons jsonb not null
     )
