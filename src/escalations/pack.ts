@@ -4,7 +4,6 @@ import type { Db } from '../db/database.ts'
 import { roundPercent } from '../engagement/engine.ts'
 import { ENCOURAGE_DAYS, type EscalationStage } from '../outputs/escalation-stage.ts'
 import { activeOn, caseKey, escalationsOf, loadCaseFacts, outputEvaluations, type EnrolmentOutputs } from '../outputs/report.ts'
-import { engagements } from '../reports/engagement-reports.ts'
 import type { Services } from '../services.ts'
 import { describeAction, formatDate, isIntervention, loadActions } from './cases.ts'
 import type { HalfTerm } from './half-terms.ts'
@@ -156,7 +155,8 @@ export async function partnershipPack(services: Services, q: PackQuery): Promise
 
     // Engagement of the participants active on the date, per course.
     const activeKeys = new Set(active.map((e) => `${e.participantId}/${e.courseIdentifier}`))
-    const engaged = await engagements(services, { ...base, cohort })
+    // Output evaluation counted engagement already (the same engine, date and evidence).
+    const engaged = evaluated
     const courses = [...new Set(engaged.map((e) => e.courseIdentifier))].sort()
     for (const course of courses) {
       const ofCourse = engaged.filter((e) => e.courseIdentifier === course)

@@ -1,4 +1,4 @@
-import { PgBoss, fromKysely, type JobResult } from 'pg-boss'
+import { PgBoss, fromKysely, type Job } from 'pg-boss'
 import type { z } from 'zod'
 import type { Db, Trx } from '../db/database.ts'
 import type { Logger } from '../logging.ts'
@@ -30,8 +30,8 @@ export interface JobSender {
 // (SKIP LOCKED), and its cron pass is claimed by one instance per interval and files each occurrence
 // under a singleton key, so a scheduled job runs once per tick however many processes run the cron.
 
-/** Jobs a worker takes from a queue at once. */
-const BATCH = 10
+/** How long a worker waits before looking at an empty queue again (pg-boss's own default). */
+const POLL_MS = 2000
 
 export type JobQueueOptions = {
   /**
@@ -46,6 +46,9 @@ export class JobQueue implements JobSender {
   private readonly logger: Logger
   private readonly background: boolean
   private started = false
+  private stopping = false
+  private readonly loops: Promise<void>[] = []
+  private readonly wakers = new Set<() => void>()
 
   constructor(connectionString: string, logger: Logger, options: JobQueueOptions = {}) {
     this.logger = logger
@@ -72,28 +75,63 @@ export class JobQueue implements JobSender {
         retryDelayMax: 3600,
       })
       if (job.schedule && this.background) await this.boss.schedule(job.name, job.schedule, {}, { tz: 'Europe/London' })
-      if (options.work) {
-        // Up to BATCH jobs per fetch, run one after another, each completed or failed on its own. While
-        // fetches come back full the worker fetches again at once; pg-boss otherwise waits its polling
-        // interval (2 s) after every fetch, which with one job a fetch capped a queue at 0.5 jobs a
-        // second per process (measured: 200 emails took 100 s with two workers; docs/DEPLOYMENT.md).
-        await this.boss.work(job.name, { batchSize: BATCH, burstWhenBatchFull: true, perJobResults: true }, async (items) => {
-          const results: JobResult[] = []
-          for (const item of items) {
-            try {
-              await job.handler(job.schema.parse(item.data))
-              this.logger.debug({ job: job.name, jobId: item.id }, 'job done')
-              results.push({ id: item.id, status: 'completed' })
-            } catch (error) {
-              this.logger.warn({ err: error, job: job.name, jobId: item.id }, 'job failed; it will be retried')
-              const message = error instanceof Error ? error.message : String(error)
-              results.push({ id: item.id, status: 'failed', output: { message } })
-            }
-          }
-          return results
-        })
+      if (options.work) this.loops.push(this.workLoop(job))
+    }
+  }
+
+  /**
+   * Runs a queue's jobs in this process, one at a time: fetch one, run it, complete or fail it (pg-boss
+   * retries a failed one with backoff), and fetch the next at once; wait POLL_MS only when the queue is
+   * empty. (pg-boss's own `work()` waits its polling interval after every fetch, which capped a queue at
+   * one job per 2 s per process — 94 of 200 emails sent in 90 s by two workers; fetching a batch instead
+   * holds the batch's other jobs for their 15-minute expiry when the process dies: docs/DEPLOYMENT.md.)
+   * One job in hand per queue means that a process killed mid-job leaves only that job to expire.
+   */
+  private async workLoop(job: JobDefinition): Promise<void> {
+    while (!this.stopping) {
+      let item: Job | undefined
+      try {
+        ;[item] = await this.boss.fetch(job.name, { batchSize: 1 })
+      } catch (error) {
+        if (this.stopping) return
+        this.logger.error({ err: error, job: job.name }, 'could not fetch a job')
+      }
+      if (!item) {
+        await this.idle(POLL_MS)
+        continue
+      }
+      try {
+        await job.handler(job.schema.parse(item.data))
+        await this.settle(() => this.boss.complete(job.name, { id: item.id, retryCount: item.retryCount }), job, item)
+        this.logger.debug({ job: job.name, jobId: item.id }, 'job done')
+      } catch (error) {
+        this.logger.warn({ err: error, job: job.name, jobId: item.id }, 'job failed; it will be retried')
+        const message = error instanceof Error ? error.message : String(error)
+        await this.settle(() => this.boss.fail(job.name, { id: item.id, retryCount: item.retryCount }, { message }), job, item)
       }
     }
+  }
+
+  /** Records a job's outcome; if the database is away, the job expires and is retried. */
+  private async settle(record: () => Promise<unknown>, job: JobDefinition, item: Job): Promise<void> {
+    try {
+      await record()
+    } catch (error) {
+      this.logger.error({ err: error, job: job.name, jobId: item.id }, 'could not record the outcome of a job')
+    }
+  }
+
+  /** Waits, or less when the queue stops. */
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.wakers.delete(done)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      this.wakers.add(done)
+    })
   }
 
   async send(name: string, data: object, trx?: Trx | Db): Promise<void> {
@@ -102,7 +140,12 @@ export class JobQueue implements JobSender {
   }
 
   async stop(): Promise<void> {
-    if (this.started) await this.boss.stop({ graceful: true, timeout: 5000 })
+    if (!this.started) return
+    // Finish the jobs in hand (up to 5 s), then stop pg-boss.
+    this.stopping = true
+    for (const wake of this.wakers) wake()
+    await Promise.race([Promise.all(this.loops), new Promise((resolve) => setTimeout(resolve, 5000))])
+    await this.boss.stop({ graceful: true, timeout: 5000 })
     this.started = false
   }
 }
