@@ -154,6 +154,8 @@ export async function refreshFigures(services: Services, now = new Date(), maxAg
     if (run && run.asOf === asOf && now.getTime() - run.computedAt.getTime() < maxAgeMs) continue
     done.push(await storeOnce(services, unit, asOf))
   }
+  // The table is rewritten wholesale: fresh statistics keep the pages' plans right before autovacuum's turn.
+  if (done.length) await sql`analyze enrolment_figures`.execute(services.db)
   services.logger.info({ cohorts: done.length, enrolments: done.reduce((n, r) => n + r.enrolments, 0) }, 'figures refreshed')
   return done
 }

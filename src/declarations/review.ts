@@ -1,8 +1,9 @@
 import { sql } from 'kysely'
 import { findCourse, type DeclarationType } from '../catalogue/courses.ts'
-import { ensureFigures } from '../dashboards/figure-store.ts'
+import { figuresOf, type EnrolmentFigure } from '../dashboards/figures.ts'
+import type { OutputStatusLite } from '../dashboards/projection.ts'
 import { liveDeclarationStates } from '../db/schema.ts'
-import { criterionLabels, type Criterion, type OutputStatus } from '../outputs/evaluate.ts'
+import { criterionLabels, type OutputStatus } from '../outputs/evaluate.ts'
 import { outputEvaluations } from '../outputs/report.ts'
 import type { Services } from '../services.ts'
 
@@ -86,84 +87,96 @@ export async function liveReview(services: Services, lp: Lp, f: ReviewFilters, l
   }
 }
 
-type StoredRow = {
-  participant_id: string
-  enrolment_id: string
-  unsigned: boolean
-  full_name: string
-  course_identifier: string
-  dp_name: string | null
-  status: OutputStatus
-  evidence: Criterion | null
-  evidence_on: string | null
-  review_date: string | null
-  reasons: string[] | null
-  eligible: boolean
-  total: number
-  /** Otherwise fetched only for the totals (the first of each list). */
-  on_page: boolean
-}
-
 /** Today's, from the stored figures (computed now if there are none for today yet). */
 export async function storedReview(services: Services, lp: Lp, f: ReviewFilters, limits: ReviewLimits): Promise<Review> {
   const { db } = services
-  const run = await ensureFigures(services, { leadProviderId: lp.id, leadProvider: lp.code, cohort: f.cohort }, f.asOf)
-  const partnerId = f.deliveryPartner
-    ? ((await db.selectFrom('organisations').select('id').where('code', '=', f.deliveryPartner).executeTakeFirst())?.id ?? null)
-    : null
-  if (f.deliveryPartner && !partnerId) return { eligibleTotal: 0, othersTotal: 0, eligible: [], others: [], computedAt: run.computedAt }
-  // Each figure's output of the type, its status with today's declarations laid over it (as evaluation
-  // orders them: blocked first): declared when a live declaration exists; a stored "declared" without one (voided since) is eligible again if it had evidence.
-  const { rows } = await sql<StoredRow>`
-    with o as (
-      select f.enrolment_id, f.course_identifier, f.delivery_partner_id, x.value as output, f.reasons -> (x.n::int - 1) as reasons,
-        exists (select 1 from declarations d where d.enrolment_id = f.enrolment_id and d.declaration_type = ${f.type}
-                and d.state in (${sql.join([...liveDeclarationStates])})) as declared_now
-      from enrolment_figures f cross join lateral jsonb_array_elements(f.outputs) with ordinality x(value, n)
-      where f.lead_provider_id = ${lp.id} and f.cohort = ${f.cohort} and x.value->>'declarationType' = ${f.type}
-        ${f.course ? sql`and f.course_identifier = ${f.course}` : sql``}
-        ${partnerId ? sql`and f.delivery_partner_id = ${partnerId}` : sql``}
-    ), s as (
-      select o.*, case
-          when o.output->>'status' = 'blocked' then 'blocked'
-          when o.declared_now then 'declared'
-          when o.output->>'status' = 'declared' then case when o.output->>'evidence' is null then 'not-eligible' else 'eligible' end
-          else o.output->>'status' end as status
-      from o
-    ), ranked as (
-      select s.enrolment_id, e.participant_id, p.full_name, s.course_identifier, dp.name as dp_name, s.status,
-        s.output->>'evidence' as evidence, s.output->>'evidenceOn' as evidence_on, s.output->>'reviewDate' as review_date,
-        s.reasons, (e.school_contract_signed_on is null or e.sponsorship_agreement_signed_on is null) as unsigned,
-        s.status = 'eligible' as eligible,
-        count(*) over (partition by s.status = 'eligible')::int as total,
-        row_number() over (partition by s.status = 'eligible' order by p.full_name, s.enrolment_id) as rn
-      from s join enrolments e on e.id = s.enrolment_id join participants p on p.id = e.participant_id
-        left join organisations dp on dp.id = s.delivery_partner_id
-    )
-    select * from (
-      select ranked.*, (eligible and rn <= ${limits.eligibleLimit})
-          or (not eligible and rn > ${limits.othersOffset} and rn <= ${limits.othersOffset + limits.othersLimit}) as on_page
-      from ranked) t
-    where on_page or rn = 1
-    order by rn`.execute(db)
-  const review: Review = { eligibleTotal: 0, othersTotal: 0, eligible: [], others: [], computedAt: run.computedAt }
-  for (const r of rows) {
-    if (r.eligible) review.eligibleTotal = r.total
-    else review.othersTotal = r.total
-    const row: ReviewRow = {
-      participantId: r.participant_id,
-      enrolmentId: r.enrolment_id,
-      unsigned: r.unsigned,
-      name: r.full_name,
-      course: courseName(r.course_identifier),
-      deliveryPartner: r.dp_name ?? 'None',
-      status: r.status,
-      evidence: r.evidence ? criterionLabels[r.evidence] : null,
-      evidenceOn: r.evidence_on,
-      late: r.evidence_on !== null && r.review_date !== null && r.evidence_on > r.review_date,
-      reasons: r.status === 'declared' ? '' : (r.reasons ?? []).join('; '),
-    }
-    if (r.on_page) (r.eligible ? review.eligible : review.others).push(row)
+  const unit = { leadProvider: lp.code, cohort: f.cohort, deliveryPartner: f.deliveryPartner || undefined }
+  const [stored, declaredNow] = await Promise.all([
+    figuresOf(services, [unit], f.asOf),
+    // Declarations made (or voided) since the figures were calculated count at once.
+    db
+      .selectFrom('declarations')
+      .select('enrolment_id')
+      .where('lead_provider_id', '=', lp.id)
+      .where('cohort', '=', f.cohort)
+      .where('declaration_type', '=', f.type)
+      .where('state', 'in', [...liveDeclarationStates])
+      .execute(),
+  ])
+  const declared = new Set(declaredNow.map((d) => d.enrolment_id))
+  type Found = { figure: EnrolmentFigure; output: OutputStatusLite; status: OutputStatus }
+  const eligible: Found[] = []
+  const others: Found[] = []
+  for (const figure of stored.figures) {
+    if (f.course && figure.courseIdentifier !== f.course) continue
+    const output = figure.outputs.find((o) => o.declarationType === f.type)
+    if (!output) continue
+    // As evaluation orders them: blocked first; declared when a live declaration exists; a stored
+    // "declared" without one (voided since) is eligible again if it had evidence.
+    const status: OutputStatus =
+      output.status === 'blocked'
+        ? 'blocked'
+        : declared.has(figure.enrolmentId)
+          ? 'declared'
+          : output.status === 'declared'
+            ? output.evidence
+              ? 'eligible'
+              : 'not-eligible'
+            : output.status
+    ;(status === 'eligible' ? eligible : others).push({ figure, output, status })
   }
-  return review
+  const byFigureName = (a: Found, b: Found) =>
+    a.figure.fullName < b.figure.fullName
+      ? -1
+      : a.figure.fullName > b.figure.fullName
+        ? 1
+        : a.figure.enrolmentId < b.figure.enrolmentId
+          ? -1
+          : 1
+  eligible.sort(byFigureName)
+  others.sort(byFigureName)
+  const shown = [...eligible.slice(0, limits.eligibleLimit), ...others.slice(limits.othersOffset, limits.othersOffset + limits.othersLimit)]
+  // Only the rows shown need their agreements and reasons.
+  const ids = shown.map((x) => x.figure.enrolmentId)
+  const details = new Map(
+    ids.length
+      ? (
+          await db
+            .selectFrom('enrolment_figures as f')
+            .innerJoin('enrolments as e', 'e.id', 'f.enrolment_id')
+            .select([
+              'f.enrolment_id',
+              'f.reasons',
+              sql<boolean>`e.school_contract_signed_on is null or e.sponsorship_agreement_signed_on is null`.as('unsigned'),
+            ])
+            .where('f.enrolment_id', 'in', ids)
+            .execute()
+        ).map((r) => [r.enrolment_id, r])
+      : [],
+  )
+  const rowOf = ({ figure, output, status }: Found): ReviewRow => {
+    const d = details.get(figure.enrolmentId)
+    const index = figure.outputs.indexOf(output)
+    const reasons = status === 'declared' ? [] : (((d?.reasons as string[][] | undefined) ?? [])[index] ?? [])
+    return {
+      participantId: figure.participantId,
+      enrolmentId: figure.enrolmentId,
+      unsigned: d?.unsigned ?? false,
+      name: figure.fullName,
+      course: courseName(figure.courseIdentifier),
+      deliveryPartner: figure.deliveryPartnerName ?? 'None',
+      status,
+      evidence: output.evidence ? criterionLabels[output.evidence] : null,
+      evidenceOn: output.evidenceOn ?? null,
+      late: !!output.evidenceOn && output.reviewDate !== null && output.evidenceOn > output.reviewDate,
+      reasons: reasons.join('; '),
+    }
+  }
+  return {
+    eligibleTotal: eligible.length,
+    othersTotal: others.length,
+    eligible: eligible.slice(0, limits.eligibleLimit).map(rowOf),
+    others: others.slice(limits.othersOffset, limits.othersOffset + limits.othersLimit).map(rowOf),
+    computedAt: stored.computedAt,
+  }
 }

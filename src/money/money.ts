@@ -6,8 +6,7 @@ import { findOrganisation } from '../organisations/organisations.ts'
 import { activeOn, outputEvaluations } from '../outputs/report.ts'
 import { ReportQueryError } from '../reports/engagement-reports.ts'
 import type { Services } from '../services.ts'
-import { ensureFigures, loadStoredFigures } from '../dashboards/figure-store.ts'
-import { usesStoredFigures } from '../dashboards/figures.ts'
+import { figuresOf, usesStoredFigures } from '../dashboards/figures.ts'
 import { currentPrices, priceKey } from './prices.ts'
 import {
   canInvoiceNow,
@@ -162,9 +161,8 @@ export async function loadMoney(
   const stored = options.storedFigures === true && usesStoredFigures(query.today)
   for (const cohort of [...projected].sort()) {
     if (stored) {
-      const unit = { leadProviderId: lp.id, leadProvider: query.leadProvider, cohort }
-      await ensureFigures(services, unit, query.today)
-      for (const f of await loadStoredFigures(services.db, { ...unit, deliveryPartnerId: dp?.id })) {
+      const unit = { leadProvider: query.leadProvider, cohort, deliveryPartner: query.deliveryPartner }
+      for (const f of (await figuresOf(services, [unit], query.today)).figures) {
         if (query.course && f.courseIdentifier !== query.course) continue
         outlooks.push({
           enrolmentId: f.enrolmentId,
