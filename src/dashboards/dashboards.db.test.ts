@@ -7,7 +7,7 @@ import { Agent } from '../test-support/agent.ts'
 import { demoPassword, startDemoApp } from '../test-support/demo-app.ts'
 import { organisation, partnership, person } from '../test-support/fixtures.ts'
 import type { TestServices } from '../test-support/services.ts'
-import { loadStoredFigures, refreshFigures, storedUnits } from './figure-store.ts'
+import { figureJobDefinitions, loadStoredFigures, refreshFigures, storedUnits } from './figure-store.ts'
 import { clearDashboardCache, computeFigures, dashboardCache, declarationCounts, eventsNeedingRegisters, statusCounts } from './figures.ts'
 
 // The dashboards on the demo data, on PGlite and PostgreSQL: the live counts are the database's own
@@ -270,6 +270,22 @@ test('stored figures: computed once for the day, read by every process, recomput
     assert.equal(refreshed.length, units.length)
     const after = await timesOf()
     assert.ok(Math.min(...after.map((r) => +r.computed_at)) > Math.max(...before.map((r) => +r.computed_at)))
+    // Sent after an import, the job recomputes that provider's cohorts however fresh they are, and only those.
+    const [job] = figureJobDefinitions(() => services)
+    const runsAt = async () =>
+      new Map(
+        (await services.db.selectFrom('figure_runs').select(['lead_provider_id', 'cohort', 'computed_at']).execute()).map((r) => [
+          `${r.lead_provider_id}/${r.cohort}`,
+          +r.computed_at,
+        ]),
+      )
+    const was = await runsAt()
+    await job!.handler({ changed: { leadProviderId: edt } })
+    const now = await runsAt()
+    for (const u of units) {
+      const k = `${u.leadProviderId}/${u.cohort}`
+      assert.equal(now.get(k)! > was.get(k)!, u.leadProviderId === edt, k)
+    }
   } finally {
     dashboardCache.ttlMs = 0
     clearDashboardCache(services)

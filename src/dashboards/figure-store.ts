@@ -143,13 +143,19 @@ export async function storedUnits(db: Db): Promise<StoredUnit[]> {
 }
 
 /**
- * The scheduled refresh: every cohort whose figures are not for today or are older than `maxAgeMs`,
- * one at a time (the worker stays responsive to other jobs between cohorts).
+ * The scheduled refresh: every cohort (of one lead provider, when given) whose figures are not for
+ * today or are older than `maxAgeMs`, one at a time.
  */
-export async function refreshFigures(services: Services, now = new Date(), maxAgeMs = figureRefresh.maxAgeMs): Promise<FigureRun[]> {
+export async function refreshFigures(
+  services: Services,
+  now = new Date(),
+  maxAgeMs = figureRefresh.maxAgeMs,
+  leadProviderId?: string,
+): Promise<FigureRun[]> {
   const asOf = londonDateOf(now)
   const done: FigureRun[] = []
   for (const unit of await storedUnits(services.db)) {
+    if (leadProviderId && unit.leadProviderId !== leadProviderId) continue
     const run = await figureRunOf(services.db, unit)
     if (run && run.asOf === asOf && now.getTime() - run.computedAt.getTime() < maxAgeMs) continue
     done.push(await storeOnce(services, unit, asOf))
@@ -162,17 +168,21 @@ export async function refreshFigures(services: Services, now = new Date(), maxAg
 
 export const figuresRefreshJobName = 'figures-refresh'
 
-/** The job definition; `services` is read when the job runs (the job queue starts before it exists). */
+/**
+ * The job definition; `services` is read when the job runs (the job queue starts before it exists).
+ * Scheduled, it refreshes what is old; sent after an import with `changed`, it recomputes at once the
+ * cohorts of that lead provider (or of every one, for an import not made for one provider).
+ */
 export function figureJobDefinitions(servicesOf: () => Services) {
   return [
     defineJob({
       name: figuresRefreshJobName,
-      schema: z.object({}),
+      schema: z.object({ changed: z.object({ leadProviderId: z.string().nullable() }).optional() }),
       retryLimit: 2,
       retryDelay: 60,
       schedule: '*/10 * * * *',
-      handler: async () => {
-        await refreshFigures(servicesOf())
+      handler: async (data) => {
+        await refreshFigures(servicesOf(), new Date(), data.changed ? 0 : figureRefresh.maxAgeMs, data.changed?.leadProviderId ?? undefined)
       },
     }),
   ]

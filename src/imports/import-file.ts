@@ -1,6 +1,7 @@
 import type { z } from 'zod'
 import { sql } from 'kysely'
 import type { Trx } from '../db/database.ts'
+import { figuresRefreshJobName } from '../dashboards/figure-store.ts'
 import { inTransaction } from '../db/transaction.ts'
 import type { Principal } from '../policy/principal.ts'
 import type { Services } from '../services.ts'
@@ -101,6 +102,9 @@ export async function importFile<S extends z.ZodType>(
       const all = [...problems, ...found].sort((a, b) => a.line - b.line || (a.column ?? 0) - (b.column ?? 0))
       if (all.length) throw new ImportError(all)
       if (options.dryRun) throw new DryRun(result)
+      // New evidence shows on the dashboards and reports soon after, not at the next scheduled refresh.
+      if (result.created + result.updated > 0)
+        await services.jobs.send(figuresRefreshJobName, { changed: { leadProviderId: options.leadProvider?.id ?? null } }, trx)
       return result
     })
   } catch (error) {

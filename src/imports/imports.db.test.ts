@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { organisation } from '../test-support/fixtures.ts'
@@ -131,7 +132,11 @@ test('the header must name known columns, each once, and every required one', as
   ])
 })
 
+const figureRefreshes = async () =>
+  Number((await sql<{ n: string }>`select count(*) as n from pgboss.job where name = 'figures-refresh'`.execute(services.db)).rows[0]!.n)
+
 test('activity: learning records are imported once; the same file again changes nothing', async () => {
+  const refreshes = await figureRefreshes()
   const file = [
     'participant_id,activity_code,occurred_at,source,progress_percent',
     '0b9f9a3e-6c1e-4a53-8a59-2f3c1d4e5f60,NPQH-B1-DIAGNOSTIC,2022-11-20T09:15:00Z,automatic,',
@@ -151,6 +156,8 @@ test('activity: learning records are imported once; the same file again changes 
     updated: 0,
     unchanged: 2,
   })
+  // The import that changed something asks for the figures to be recomputed; the one that did not, does not.
+  assert.equal(await figureRefreshes(), refreshes + 1)
   const video = await services.db
     .selectFrom('learning_records')
     .selectAll()

@@ -445,7 +445,7 @@ test('two workers: every email queued is sent exactly once, and each worker sent
   )
 })
 
-test('two `npq declare` runs from two processes at the same moment: each person declared once', { skip }, async () => {
+test('two `npq declare` runs from two processes at the same moment: each person declared once', { skip }, async (t) => {
   const ids = Array.from({ length: N }, () => crypto.randomUUID())
   const participantsCsv = path.join(tmp, 'participants.csv')
   const activityCsv = path.join(tmp, 'activity.csv')
@@ -483,6 +483,7 @@ test('two `npq declare` runs from two processes at the same moment: each person 
   const union = declared.flat()
   assert.equal(new Set(union).size, union.length, `no one declared by both runs (${declared[0]!.length} + ${declared[1]!.length})`)
   for (const id of ids) assert.ok(union.includes(id), 'every new person declared by one of the runs')
+  t.diagnostic(`the two runs declared ${declared[0]!.length} and ${declared[1]!.length}`)
 
   const after = await counts()
   assert.deepEqual(after, {
