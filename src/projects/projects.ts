@@ -419,12 +419,14 @@ export async function projectsOf(db: Db | Trx, scope: { deliveryPartnerIds?: str
     .where((eb) =>
       eb.or([...(dp.length ? [eb('e.delivery_partner_id', 'in', dp)] : []), ...(lp.length ? [eb('e.lead_provider_id', 'in', lp)] : [])]),
     )
-    .where((eb) =>
-      eb.or([
-        eb('ip.enrolment_id', 'is not', null),
-        eb.exists(eb.selectFrom('project_entries as pe').whereRef('pe.enrolment_id', '=', 'e.id').select('pe.id')),
-        eb.exists(eb.selectFrom('project_reports as pr').whereRef('pr.enrolment_id', '=', 'e.id').select('pr.id')),
-      ]),
+    // From the few enrolments with a project, an entry or a report, not every enrolment in scope
+    // (a lead provider's tens of thousands probed one by one took 50–110 ms at national scale).
+    .where('e.id', 'in', (eb) =>
+      eb
+        .selectFrom('implementation_projects')
+        .select('enrolment_id')
+        .union(eb.selectFrom('project_entries').select('enrolment_id'))
+        .union(eb.selectFrom('project_reports').select('enrolment_id')),
     )
     .orderBy('p.full_name')
     .orderBy('e.course_identifier')
