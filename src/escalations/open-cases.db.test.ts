@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import ExcelJS from 'exceljs'
+import { dashboardCache, dashboardClock } from '../dashboards/figures.ts'
 import { escalations } from '../outputs/report.ts'
 import { createTestServices, type TestServices } from '../test-support/services.ts'
 import { loadCase, logContactAttempt } from './cases.ts'
@@ -159,6 +160,19 @@ test('the partnership pack: engagement, the output due and who is at risk, escal
   const halfTerm = halfTermById('2022-autumn-2')!
   const pack = await partnershipPack(services, { leadProvider: edt, deliveryPartner: northStar, halfTerm, today: '2022-12-28' })
   assert.equal(pack.asOf, '2022-12-28')
+  // On the day itself, the pack from the stored figures is the same.
+  const clock = dashboardClock.now
+  const ttl = dashboardCache.ttlMs
+  dashboardClock.now = () => new Date('2022-12-28T12:00:00Z')
+  dashboardCache.ttlMs = 60_000
+  try {
+    const storedPack = await partnershipPack(services, { leadProvider: edt, deliveryPartner: northStar, halfTerm, today: '2022-12-28' })
+    assert.deepEqual(storedPack, pack)
+    assert.ok(await services.db.selectFrom('figure_runs').select('cohort').where('as_of', '=', '2022-12-28').executeTakeFirst())
+  } finally {
+    dashboardClock.now = clock
+    dashboardCache.ttlMs = ttl
+  }
 
   assert.equal(pack.engagement.length, 1)
   const [e] = pack.engagement

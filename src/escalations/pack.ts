@@ -1,7 +1,8 @@
 import ExcelJS from 'exceljs'
-import { findCourse } from '../catalogue/courses.ts'
+import { findCourse, type DeclarationType } from '../catalogue/courses.ts'
+import { figuresOf, usesStoredFigures } from '../dashboards/figures.ts'
 import type { Db } from '../db/database.ts'
-import { roundPercent } from '../engagement/engine.ts'
+import { roundPercent, type Engagement } from '../engagement/engine.ts'
 import { ENCOURAGE_DAYS, type EscalationStage } from '../outputs/escalation-stage.ts'
 import { activeOn, caseKey, escalationsOf, loadCaseFacts, outputEvaluations, type EnrolmentOutputs } from '../outputs/report.ts'
 import type { Services } from '../services.ts'
@@ -96,22 +97,67 @@ async function cohortsAt(services: Services, db: Db, q: PackQuery): Promise<stri
 }
 
 /** A cohort runs in the half term when it has started by its end and has a review date from its start on. */
-function runsIn(enrolments: EnrolmentOutputs[], startsOn: string | null, h: HalfTerm): boolean {
+function runsIn(enrolments: Pick<EnrolmentOutputs, 'outputs'>[], startsOn: string | null, h: HalfTerm): boolean {
   if (startsOn !== null && startsOn > h.end) return false
   return enrolments.some((e) => e.outputs.some((o) => o.review_date !== null && o.review_date >= h.start))
+}
+
+/** What the pack needs of each enrolment: its outputs evaluated, engagement, and whether it is active on the date. */
+type PackEnrolment = Pick<EnrolmentOutputs, 'enrolmentId' | 'participantId' | 'fullName' | 'courseIdentifier' | 'outputs'> & {
+  active: boolean
+  engagement: Pick<Engagement, 'ratio' | 'percent' | 'eligibleForAssessment'>
+}
+
+/** The partner's enrolments in a cohort as of the date: today's from the stored figures, another day's evaluated now. */
+async function packEnrolments(services: Services, q: PackQuery, cohort: string, asOf: string): Promise<PackEnrolment[]> {
+  if (!usesStoredFigures(asOf)) {
+    const evaluated = await outputEvaluations(services, {
+      leadProvider: q.leadProvider.code,
+      deliveryPartner: q.deliveryPartner.code,
+      cohort,
+      asOf,
+    })
+    return evaluated.map((e) => ({ ...e, active: activeOn(e, asOf) }))
+  }
+  const unit = { leadProvider: q.leadProvider.code, cohort, deliveryPartner: q.deliveryPartner.code }
+  // One after the other: the first may compute and store the figures the second reads.
+  const { figures } = await figuresOf(services, [unit], asOf)
+  const reasonRows = await services.db
+    .selectFrom('enrolment_figures')
+    .select(['enrolment_id', 'reasons'])
+    .where('lead_provider_id', '=', q.leadProvider.id)
+    .where('cohort', '=', cohort)
+    .where('delivery_partner_id', '=', q.deliveryPartner.id)
+    .execute()
+  const reasonsOf = new Map(reasonRows.map((r) => [r.enrolment_id, r.reasons as string[][]]))
+  return figures.map((f) => ({
+    enrolmentId: f.enrolmentId,
+    participantId: f.participantId,
+    fullName: f.fullName,
+    courseIdentifier: f.courseIdentifier,
+    active: f.active,
+    engagement: { ratio: f.ratio, percent: f.percent, eligibleForAssessment: f.eligibleForAssessment },
+    outputs: f.outputs.map((o, i) => ({
+      declaration_type: o.declarationType as DeclarationType,
+      review_date: o.reviewDate,
+      status: o.status,
+      evidence: o.evidence ?? null,
+      evidence_on: o.evidenceOn ?? null,
+      reasons: reasonsOf.get(f.enrolmentId)?.[i] ?? [],
+    })),
+  }))
 }
 
 export async function partnershipPack(services: Services, q: PackQuery): Promise<Pack> {
   const { db } = services
   const asOf = q.today < q.halfTerm.end ? q.today : q.halfTerm.end
-  const base = { leadProvider: q.leadProvider.code, deliveryPartner: q.deliveryPartner.code, asOf }
   const engagement: EngagementLine[] = []
   const outputsDue: OutputDue[] = []
   const escalated: PackEscalation[] = []
 
   for (const cohort of await cohortsAt(services, db, q)) {
-    const evaluated = await outputEvaluations(services, { ...base, cohort })
-    const active = evaluated.filter((e) => activeOn(e, asOf))
+    const evaluated = await packEnrolments(services, q, cohort, asOf)
+    const active = evaluated.filter((e) => e.active)
 
     // Escalations 3+ weeks after their review date, with what has been tried (from the cases).
     const facts = await loadCaseFacts(
@@ -119,7 +165,9 @@ export async function partnershipPack(services: Services, q: PackQuery): Promise
       evaluated.map((e) => e.enrolmentId),
       asOf,
     )
-    const late = escalationsOf(evaluated, facts, asOf).filter((x) => x.stage !== 'resolved' && x.daysSinceReview >= ENCOURAGE_DAYS)
+    const late = escalationsOf(evaluated, facts, asOf, (e) => e.active).filter(
+      (x) => x.stage !== 'resolved' && x.daysSinceReview >= ENCOURAGE_DAYS,
+    )
     const cases = late.length
       ? await db
           .selectFrom('escalation_cases')

@@ -46,8 +46,8 @@ export function activeOn(e: EnrolmentOutputFacts, date: string): boolean {
   return !e.facts.deferrals.some((d) => d.from <= date && (d.resumedOn === null || d.resumedOn > date))
 }
 
-export type Escalation = {
-  enrolment: EnrolmentOutputs
+export type Escalation<E = EnrolmentOutputs> = {
+  enrolment: E
   output: OutputEvaluation
   reviewDate: string
   stage: EscalationStage
@@ -59,10 +59,15 @@ export type Escalation = {
  * the date whose previous output's criteria were met, each output reviewed before the date whose
  * criteria were not met by its review date.
  */
-export function escalationsOf(enrolments: EnrolmentOutputs[], cases: Map<string, CaseFacts>, asOf: string): Escalation[] {
-  const result: Escalation[] = []
+export function escalationsOf<E extends Pick<EnrolmentOutputs, 'enrolmentId' | 'outputs'>>(
+  enrolments: E[],
+  cases: Map<string, CaseFacts>,
+  asOf: string,
+  isActive: (e: E) => boolean,
+): Escalation<E>[] {
+  const result: Escalation<E>[] = []
   for (const e of enrolments) {
-    if (!activeOn(e, asOf)) continue
+    if (!isActive(e)) continue
     e.outputs.forEach((output, i) => {
       const reviewDate = output.review_date
       if (reviewDate === null || reviewDate >= asOf) return
@@ -136,7 +141,7 @@ export async function escalations(services: Services, query: EscalationQuery, db
     query.asOf,
   )
   const order = (t: string) => ['started', 'retained-1', 'retained-2', 'completed'].indexOf(t)
-  return escalationsOf(enrolments, cases, query.asOf).sort(
+  return escalationsOf(enrolments, cases, query.asOf, (e) => activeOn(e, query.asOf)).sort(
     (a, b) =>
       a.enrolment.participantId.localeCompare(b.enrolment.participantId) ||
       a.enrolment.courseIdentifier.localeCompare(b.enrolment.courseIdentifier) ||
