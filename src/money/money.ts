@@ -172,7 +172,8 @@ export async function loadMoney(
           cohort,
           courseIdentifier: f.courseIdentifier,
           active: f.active,
-          outputs: f.outputs.map((o) => ({ declarationType: o.declarationType as DeclarationType, status: o.status })),
+          // The stored outputs carry more than the outlook needs; shared, not copied (they are not changed).
+          outputs: f.outputs as EnrolmentOutlook['outputs'],
         })
       }
       continue

@@ -15,7 +15,7 @@ import { loadMoney, type MoneyStatement } from './money.ts'
 import { formatPence, parsePounds, penceAsDecimal } from './pence.ts'
 import { currentPrices, priceHistory, priceKey, setContractPrice } from './prices.ts'
 import { splitPrice } from './shares.ts'
-import { isPaid, type ExpectedParticipant, type StatementLine, type Total } from './statements.ts'
+import { byName, isPaid, type ExpectedParticipant, type StatementLine, type Total } from './statements.ts'
 
 // Money pages: lead-provider admins see every delivery partner's figures and set the price per
 // teacher (/lead-provider/money); delivery-partner leads see their own partner's only
@@ -393,11 +393,13 @@ export function registerMoneyRoutes(app: FastifyInstance, services: Services): v
         ? {
             month: formatMonth(expected.month),
             total: money(expected.net),
-            participants: expected.participants.map((x) => ({
-              name: x.fullName,
-              participantId: x.participantId,
-              basis: basisText[x.basis],
-            })),
+            participants: [...expected.participants]
+              .sort((a, b) => byName.compare(a.fullName, b.fullName))
+              .map((x) => ({
+                name: x.fullName,
+                participantId: x.participantId,
+                basis: basisText[x.basis],
+              })),
           }
         : null,
     })

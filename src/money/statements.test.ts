@@ -291,7 +291,11 @@ test('expected by month: projected participants × share for invoice dates in th
       r.month,
       r.line.deliveryPartner,
       r.line.declarationType,
-      r.participants.map((p) => `${p.fullName}:${p.basis}`).join(' '),
+      // In no particular order (a line's page sorts them).
+      r.participants
+        .map((p) => `${p.fullName}:${p.basis}`)
+        .sort()
+        .join(' '),
       r.total.pence,
     ]),
     [
@@ -320,7 +324,10 @@ test('expected by month: projected participants × share for invoice dates in th
       r.month,
       r.line.deliveryPartner,
       r.line.declarationType,
-      r.participants.map((p) => `${p.fullName}:${p.basis}`).join(' '),
+      r.participants
+        .map((p) => `${p.fullName}:${p.basis}`)
+        .sort()
+        .join(' '),
     ]),
     [
       ['2023-07', 'east', 'retained-1', 'Eve:eligible'],

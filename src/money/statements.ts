@@ -322,10 +322,18 @@ export function nextTwelveMonths(today: string): string[] {
  * month and the next eleven: the participants projected to reach the output (projectionBasis) and
  * those already validated and not yet paid, × the output's share; less clawbacks due then.
  */
+/** People by name: the order of localeCompare(…, 'en-GB'), without building a collator for every comparison. */
+export const byName = new Intl.Collator('en-GB')
+
 export function expectedByMonth(lines: StatementLine[], outlooks: EnrolmentOutlook[], today: string): ExpectedRow[] {
   const months = nextTwelveMonths(today)
   const outlooksOf = new Map<string, EnrolmentOutlook[]>()
-  for (const o of outlooks) outlooksOf.set(keyOf(o), [...(outlooksOf.get(keyOf(o)) ?? []), o])
+  for (const o of outlooks) {
+    const key = keyOf(o)
+    const group = outlooksOf.get(key)
+    if (group) group.push(o)
+    else outlooksOf.set(key, [o])
+  }
   const rows: ExpectedRow[] = []
   for (const line of lines) {
     if (line.invoiceDate === null || line.invoiceDate <= today || !months.includes(line.invoiceDate.slice(0, 7))) continue
@@ -354,7 +362,8 @@ export function expectedByMonth(lines: StatementLine[], outlooks: EnrolmentOutlo
     rows.push({
       line,
       month: line.invoiceDate.slice(0, 7),
-      participants: [...participants.values()].sort((a, b) => a.fullName.localeCompare(b.fullName, 'en-GB')),
+      // In no particular order: only their number is used, except on a line's page, which sorts them (byName).
+      participants: [...participants.values()],
       total,
       clawbacks,
       clawbackTotal,

@@ -476,14 +476,31 @@ test('two `npq declare` runs from two processes at the same moment: each person 
   })
   const before = await counts()
   const args = ['declare', '--lead-provider', 'edt', '--cohort', '2022-autumn', '--course', 'npq-leading-teaching', '--type', 'started']
-  const [one, two] = await Promise.all([npq([...args, '--as-of', today]), npq([...args, '--as-of', today])])
+  // While both run: the most transactions open for over half a second at once (each run is one).
+  let overlapping = 0
+  let running = true
+  const watch = (async () => {
+    while (running) {
+      const n = await countOf(
+        `select count(*) as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()
+         and xact_start < now() - interval '500 milliseconds'`,
+      )
+      overlapping = Math.max(overlapping, n)
+      await sleep(100)
+    }
+  })()
+  const [one, two] = await Promise.all([npq([...args, '--as-of', today]), npq([...args, '--as-of', today])]).finally(
+    () => (running = false),
+  )
+  await watch
   assert.equal(one.code, 0, one.stderr)
   assert.equal(two.code, 0, two.stderr)
   const declared = [one, two].map((r) => (JSON.parse(r.stdout) as { participant_id: string }[]).map((d) => d.participant_id))
   const union = declared.flat()
   assert.equal(new Set(union).size, union.length, `no one declared by both runs (${declared[0]!.length} + ${declared[1]!.length})`)
   for (const id of ids) assert.ok(union.includes(id), 'every new person declared by one of the runs')
-  t.diagnostic(`the two runs declared ${declared[0]!.length} and ${declared[1]!.length}`)
+  t.diagnostic(`the two runs declared ${declared[0]!.length} and ${declared[1]!.length}; ${overlapping} transactions open at once`)
+  assert.ok(overlapping >= 2, 'the two runs were in the database at the same time')
 
   const after = await counts()
   assert.deepEqual(after, {
