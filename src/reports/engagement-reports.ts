@@ -169,11 +169,15 @@ export async function declarationReport(services: Services, query: ReportQuery &
  * Today's engagement of every enrolment in scope from the stored figures (src/dashboards/figure-store.ts):
  * the same as `engagements` for today, without the items earned (a declaration report needs those, and
  * is evaluated on the request). Checked like `engagements`: unknown names are a ReportQueryError.
+ * `version` names the figures' calculation, to keep what is derived from them (figures.ts `memo`).
  */
-export async function storedEngagements(services: Services, query: ReportQuery): Promise<EnrolmentEngagement[]> {
+export async function storedEngagements(
+  services: Services,
+  query: ReportQuery,
+): Promise<{ engagements: EnrolmentEngagement[]; version: string }> {
   const { designs } = await resolveScope(services, query)
   const unit = { leadProvider: query.leadProvider, cohort: query.cohort, deliveryPartner: query.deliveryPartner }
-  const { figures } = await figuresOf(services, [unit], query.asOf)
+  const { figures, version } = await figuresOf(services, [unit], query.asOf)
   const result: EnrolmentEngagement[] = []
   for (const f of figures) {
     const design = designs.get(f.courseIdentifier)
@@ -196,5 +200,5 @@ export async function storedEngagements(services: Services, query: ReportQuery):
       },
     })
   }
-  return result
+  return { engagements: result, version }
 }
