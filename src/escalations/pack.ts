@@ -160,9 +160,13 @@ export async function partnershipPack(services: Services, q: PackQuery): Promise
     const active = evaluated.filter((e) => e.active)
 
     // Escalations 3+ weeks after their review date, with what has been tried (from the cases).
+    // Cases matter only for an active participant with an output not met by its review date.
+    const candidates = active.filter((e) =>
+      e.outputs.some((o) => o.review_date !== null && o.review_date < asOf && !(o.evidence_on !== null && o.evidence_on <= o.review_date)),
+    )
     const facts = await loadCaseFacts(
       db,
-      evaluated.map((e) => e.enrolmentId),
+      candidates.map((e) => e.enrolmentId),
       asOf,
     )
     const late = escalationsOf(evaluated, facts, asOf, (e) => e.active).filter(

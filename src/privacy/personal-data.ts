@@ -141,6 +141,7 @@ export const sections: Section[] = [
   { name: 'Applications for a course', table: 'applications', where: (s) => sql`id = any(${ids(s.applicationIds)})` },
   { name: 'Places on courses (enrolments)', table: 'enrolments', where: byParticipant },
   { name: 'Changes of enrolment status', table: 'enrolment_transitions', where: byEnrolment },
+  { name: 'Engagement and outputs as last calculated for the dashboards', table: 'enrolment_figures', where: byEnrolment },
   { name: 'School contract and sponsorship agreements', table: 'agreement_requests', where: byEnrolment, omit: ['token_hash'] },
   { name: 'Who pays for the place', table: 'place_funding', where: byEnrolment },
   { name: 'Delivery partner group', table: 'group_memberships', where: byEnrolment },
