@@ -157,7 +157,8 @@ export async function refreshFigures(
   for (const unit of await storedUnits(services.db)) {
     if (leadProviderId && unit.leadProviderId !== leadProviderId) continue
     const run = await figureRunOf(services.db, unit)
-    if (run && run.asOf === asOf && now.getTime() - run.computedAt.getTime() < maxAgeMs) continue
+    // maxAgeMs 0 recomputes every cohort (the benchmark's job; a change the job is told of).
+    if (maxAgeMs > 0 && run && run.asOf === asOf && now.getTime() - run.computedAt.getTime() < maxAgeMs) continue
     done.push(await storeOnce(services, unit, asOf))
   }
   // The table is rewritten wholesale: fresh statistics keep the pages' plans right before autovacuum's turn.

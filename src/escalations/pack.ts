@@ -151,11 +151,16 @@ async function packEnrolments(services: Services, q: PackQuery, cohort: string, 
 export async function partnershipPack(services: Services, q: PackQuery): Promise<Pack> {
   const { db } = services
   const asOf = q.today < q.halfTerm.end ? q.today : q.halfTerm.end
-  const engagement: EngagementLine[] = []
-  const outputsDue: OutputDue[] = []
-  const escalated: PackEscalation[] = []
+  // Each cohort on its own connection at once (their queries are independent), then put in order.
+  const parts = await Promise.all((await cohortsAt(services, db, q)).map((cohort) => cohortPart(cohort)))
+  const engagement = parts.flatMap((p) => p.engagement)
+  const outputsDue = parts.flatMap((p) => p.outputsDue)
+  const escalated = parts.flatMap((p) => p.escalated)
 
-  for (const cohort of await cohortsAt(services, db, q)) {
+  async function cohortPart(cohort: string) {
+    const engagement: EngagementLine[] = []
+    const outputsDue: OutputDue[] = []
+    const escalated: PackEscalation[] = []
     const evaluated = await packEnrolments(services, q, cohort, asOf)
     const active = evaluated.filter((e) => e.active)
 
@@ -172,15 +177,15 @@ export async function partnershipPack(services: Services, q: PackQuery): Promise
     const late = escalationsOf(evaluated, facts, asOf, (e) => e.active).filter(
       (x) => x.stage !== 'resolved' && x.daysSinceReview >= ENCOURAGE_DAYS,
     )
+    // The partner's cases in the cohort (by its enrolments, not a list of thousands of ids), matched below.
     const cases = late.length
       ? await db
-          .selectFrom('escalation_cases')
-          .select(['id', 'enrolment_id', 'declaration_type', 'review_date'])
-          .where(
-            'enrolment_id',
-            'in',
-            late.map((x) => x.enrolment.enrolmentId),
-          )
+          .selectFrom('escalation_cases as c')
+          .innerJoin('enrolments as e', 'e.id', 'c.enrolment_id')
+          .select(['c.id', 'c.enrolment_id', 'c.declaration_type', 'c.review_date'])
+          .where('e.lead_provider_id', '=', q.leadProvider.id)
+          .where('e.delivery_partner_id', '=', q.deliveryPartner.id)
+          .where('e.cohort', '=', cohort)
           .execute()
       : []
     const caseOf = new Map(cases.map((c) => [caseKey(c.enrolment_id, c.declaration_type, String(c.review_date)), c.id]))
@@ -203,7 +208,8 @@ export async function partnershipPack(services: Services, q: PackQuery): Promise
       })
     }
 
-    if (!runsIn(evaluated, services.catalogue.cohortStartsOn(q.leadProvider.code, cohort), q.halfTerm)) continue
+    if (!runsIn(evaluated, services.catalogue.cohortStartsOn(q.leadProvider.code, cohort), q.halfTerm))
+      return { engagement, outputsDue, escalated }
 
     // Engagement of the participants active on the date, per course.
     const activeKeys = new Set(active.map((e) => `${e.participantId}/${e.courseIdentifier}`))
@@ -257,6 +263,7 @@ export async function partnershipPack(services: Services, q: PackQuery): Promise
       group.participants.sort((a, b) => Number(b.atRisk) - Number(a.atRisk) || collator.compare(a.fullName, b.fullName))
       outputsDue.push(group)
     }
+    return { engagement, outputsDue, escalated }
   }
 
   return {
