@@ -8,7 +8,15 @@ import { demoPassword, startDemoApp } from '../test-support/demo-app.ts'
 import { organisation, partnership, person } from '../test-support/fixtures.ts'
 import type { TestServices } from '../test-support/services.ts'
 import { figureJobDefinitions, loadStoredFigures, refreshFigures, storedUnits } from './figure-store.ts'
-import { clearDashboardCache, computeFigures, dashboardCache, declarationCounts, eventsNeedingRegisters, statusCounts } from './figures.ts'
+import {
+  clearDashboardCache,
+  computeFigures,
+  figuresOf,
+  dashboardCache,
+  declarationCounts,
+  eventsNeedingRegisters,
+  statusCounts,
+} from './figures.ts'
 
 // The dashboards on the demo data, on PGlite and PostgreSQL: the live counts are the database's own
 // aggregates (checked against plain queries), a past event without entries needs a register until one
@@ -270,6 +278,18 @@ test('stored figures: computed once for the day, read by every process, recomput
     assert.equal(refreshed.length, units.length)
     const after = await timesOf()
     assert.ok(Math.min(...after.map((r) => +r.computed_at)) > Math.max(...before.map((r) => +r.computed_at)))
+    // A process that has read figures shows them while it reads a newer calculation in the background.
+    const unitOf = { leadProvider: 'edt', cohort: unit.cohort }
+    clearDashboardCache(services)
+    const shownBefore = (await figuresOf(services, [unitOf], today)).computedAt!
+    await refreshFigures(services, new Date(Date.now() + 22 * 60_000), 0, edt)
+    assert.equal(+(await figuresOf(services, [unitOf], today)).computedAt!, +shownBefore, 'the figures in hand, at once')
+    let shown = shownBefore
+    for (let i = 0; i < 50 && +shown === +shownBefore; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      shown = (await figuresOf(services, [unitOf], today)).computedAt!
+    }
+    assert.ok(shown > shownBefore, 'then the newer calculation')
     // Sent after an import, the job recomputes that provider's cohorts however fresh they are, and only those.
     const [job] = figureJobDefinitions(() => services)
     const runsAt = async () =>

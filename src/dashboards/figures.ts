@@ -250,15 +250,38 @@ export async function figuresOf(services: Services, units: FigureUnit[], asOf: s
     const run = await ensureFigures(services, stored, asOf)
     const version = `${key}@${run.asOf}/${run.computedAt.getTime()}`
     const loaded = loadedOf(services)
+    const load = (): Loaded => {
+      const figures = loadStoredFigures(services.db, { ...stored, deliveryPartnerId })
+      const next: Loaded = { version, asOf: run.asOf, computedAt: run.computedAt, figures, ready: false }
+      figures.then(
+        () => {
+          next.ready = true
+          loaded.set(key, next)
+        },
+        () => {
+          if (loaded.get(key) === next) loaded.delete(key)
+        },
+      )
+      return next
+    }
     let entry = loaded.get(key)
-    if (!entry || entry.version !== version) {
-      entry = { version, figures: loadStoredFigures(services.db, { ...stored, deliveryPartnerId }) }
+    if (!entry || entry.asOf !== asOf || (entry.version !== version && !entry.ready)) {
+      // Nothing for today in this process yet: read them now.
+      entry = load()
       loaded.set(key, entry)
-      entry.figures.catch(() => loaded.delete(key))
+    } else if (entry.version !== version && !entry.reloading) {
+      // A newer calculation: read it in the background and show the one in hand meanwhile (the page
+      // says when that was), so no request waits for tens of thousands of rows every ten minutes.
+      entry.reloading = true
+      const previous = entry
+      load().figures.catch((error: unknown) => {
+        previous.reloading = false
+        services.logger.error({ err: error, key }, 'reading stored figures failed')
+      })
     }
     parts.push(await entry.figures)
-    versions.push(version)
-    if (!computedAt || run.computedAt < computedAt) computedAt = run.computedAt
+    versions.push(entry.version)
+    if (!computedAt || entry.computedAt < computedAt) computedAt = entry.computedAt
   }
   // Joined only when something is derived from them (memoised): a provider's tens of thousands of
   // figures are not copied on every request.
@@ -271,8 +294,10 @@ export async function figuresOf(services: Services, units: FigureUnit[], asOf: s
   }
 }
 
-// The stored figures last read into this process, per unit (one version each: a new computation replaces it).
-const loadedFigures = new WeakMap<Services, Map<string, { version: string; figures: Promise<EnrolmentFigure[]> }>>()
+// The stored figures last read into this process, per unit (one version each: a new computation replaces
+// it once read).
+type Loaded = { version: string; asOf: string; computedAt: Date; figures: Promise<EnrolmentFigure[]>; ready: boolean; reloading?: boolean }
+const loadedFigures = new WeakMap<Services, Map<string, Loaded>>()
 function loadedOf(services: Services) {
   let m = loadedFigures.get(services)
   if (!m) loadedFigures.set(services, (m = new Map()))
