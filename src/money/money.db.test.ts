@@ -221,7 +221,9 @@ test("today's expected money from the stored figures is the same as from evaluat
       const live = await loadMoney(services, query)
       const stored = await loadMoney(services, query, services.db, { storedFigures: true })
       assert.ok(live.expected.length > 0)
-      assert.deepEqual(stored, live)
+      assert.ok(stored.outlooksCalculatedAt instanceof Date)
+      assert.equal(live.outlooksCalculatedAt, null)
+      assert.deepEqual({ ...stored, outlooksCalculatedAt: null }, live)
     }
     const runs = await services.db
       .selectFrom('figure_runs')

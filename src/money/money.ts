@@ -52,6 +52,8 @@ export type MoneyStatement = {
   summary: PartnerSummary[]
   /** Delivery partner names by code. */
   partnerNames: Map<string, string>
+  /** When the stored figures behind `expected` were calculated (the oldest), null when evaluated now. */
+  outlooksCalculatedAt: Date | null
   /** Courses and cohorts shown that have declarations or participants but no price yet. */
   missingPrices: { cohort: string; courseIdentifier: string }[]
 }
@@ -156,13 +158,16 @@ export async function loadMoney(
       .map((l) => l.cohort),
   )
   const outlooks: EnrolmentOutlook[] = []
+  let outlooksCalculatedAt: Date | null = null
   // Today's outlook from the stored figures (src/dashboards/figure-store.ts) when asked: the same
   // evaluation, made by the job; another date's is evaluated now.
   const stored = options.storedFigures === true && usesStoredFigures(query.today)
   for (const cohort of [...projected].sort()) {
     if (stored) {
       const unit = { leadProvider: query.leadProvider, cohort, deliveryPartner: query.deliveryPartner }
-      for (const f of (await figuresOf(services, [unit], query.today)).figures) {
+      const got = await figuresOf(services, [unit], query.today)
+      if (got.computedAt && (!outlooksCalculatedAt || got.computedAt < outlooksCalculatedAt)) outlooksCalculatedAt = got.computedAt
+      for (const f of got.figures) {
         if (query.course && f.courseIdentifier !== query.course) continue
         outlooks.push({
           enrolmentId: f.enrolmentId,
@@ -218,6 +223,7 @@ export async function loadMoney(
     expected,
     paid,
     summary: summaryByPartner(invoiceNow, expected, paid),
+    outlooksCalculatedAt,
     partnerNames,
     missingPrices: [...missing.values()].sort(
       (a, b) => b.cohort.localeCompare(a.cohort) || a.courseIdentifier.localeCompare(b.courseIdentifier),

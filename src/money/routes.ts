@@ -253,6 +253,7 @@ export function registerMoneyRoutes(app: FastifyInstance, services: Services): v
       results: {
         today: view.today,
         firstMonth: formatMonth(statement.months[0]!),
+        outlooksCalculatedAt: statement.outlooksCalculatedAt,
         lastMonth: formatMonth(statement.months.at(-1)!),
         deliveryPartner: scope.deliveryPartner,
         cohort: view.cohort,

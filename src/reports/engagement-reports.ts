@@ -174,10 +174,10 @@ export async function declarationReport(services: Services, query: ReportQuery &
 export async function storedEngagements(
   services: Services,
   query: ReportQuery,
-): Promise<{ engagements: EnrolmentEngagement[]; version: string }> {
+): Promise<{ engagements: EnrolmentEngagement[]; version: string; computedAt: Date | null }> {
   const { designs } = await resolveScope(services, query)
   const unit = { leadProvider: query.leadProvider, cohort: query.cohort, deliveryPartner: query.deliveryPartner }
-  const { figures, version } = await figuresOf(services, [unit], query.asOf)
+  const { figures, version, computedAt } = await figuresOf(services, [unit], query.asOf)
   const result: EnrolmentEngagement[] = []
   for (const f of figures) {
     const design = designs.get(f.courseIdentifier)
@@ -200,5 +200,5 @@ export async function storedEngagements(
       },
     })
   }
-  return { engagements: result, version }
+  return { engagements: result, version, computedAt }
 }

@@ -353,6 +353,7 @@ export function registerReportRoutes(app: FastifyInstance, services: Services): 
 
     let found: EnrolmentEngagement[]
     let version: string | null = null
+    let computedAt: Date | null = null
     try {
       const reportQuery = {
         leadProvider: lp.code,
@@ -363,7 +364,7 @@ export function registerReportRoutes(app: FastifyInstance, services: Services): 
       }
       // Today's engagement is stored by the figures job; another date, or credits between dates, is counted now.
       if (report === 'engagement' && usesStoredFigures(asOf!)) {
-        ;({ engagements: found, version } = await storedEngagements(services, reportQuery))
+        ;({ engagements: found, version, computedAt } = await storedEngagements(services, reportQuery))
       } else {
         found = await engagements(services, reportQuery)
       }
@@ -444,6 +445,7 @@ export function registerReportRoutes(app: FastifyInstance, services: Services): 
         report,
         reportName: reportNames[report],
         asOf,
+        computedAt,
         from: fromDate,
         count: sorted.length,
         countText: formatCount(sorted.length),
