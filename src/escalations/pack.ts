@@ -70,6 +70,8 @@ export type Pack = {
   deliveryPartner: Org
   halfTerm: HalfTerm
   asOf: string
+  /** When today's stored figures it uses were calculated (the oldest); null when evaluated now. */
+  calculatedAt: Date | null
   engagement: EngagementLine[]
   outputsDue: OutputDue[]
   escalations: PackEscalation[]
@@ -109,7 +111,12 @@ type PackEnrolment = Pick<EnrolmentOutputs, 'enrolmentId' | 'participantId' | 'f
 }
 
 /** The partner's enrolments in a cohort as of the date: today's from the stored figures, another day's evaluated now. */
-async function packEnrolments(services: Services, q: PackQuery, cohort: string, asOf: string): Promise<PackEnrolment[]> {
+async function packEnrolments(
+  services: Services,
+  q: PackQuery,
+  cohort: string,
+  asOf: string,
+): Promise<{ enrolments: PackEnrolment[]; calculatedAt: Date | null }> {
   if (!usesStoredFigures(asOf)) {
     const evaluated = await outputEvaluations(services, {
       leadProvider: q.leadProvider.code,
@@ -117,11 +124,11 @@ async function packEnrolments(services: Services, q: PackQuery, cohort: string, 
       cohort,
       asOf,
     })
-    return evaluated.map((e) => ({ ...e, active: activeOn(e, asOf) }))
+    return { enrolments: evaluated.map((e) => ({ ...e, active: activeOn(e, asOf) })), calculatedAt: null }
   }
   const unit = { leadProvider: q.leadProvider.code, cohort, deliveryPartner: q.deliveryPartner.code }
   // One after the other: the first may compute and store the figures the second reads.
-  const { figures } = await figuresOf(services, [unit], asOf)
+  const { figures, computedAt } = await figuresOf(services, [unit], asOf)
   const reasonRows = await services.db
     .selectFrom('enrolment_figures')
     .select(['enrolment_id', 'reasons'])
@@ -130,7 +137,7 @@ async function packEnrolments(services: Services, q: PackQuery, cohort: string, 
     .where('delivery_partner_id', '=', q.deliveryPartner.id)
     .execute()
   const reasonsOf = new Map(reasonRows.map((r) => [r.enrolment_id, r.reasons as string[][]]))
-  return figures.map((f) => ({
+  const enrolments = figures.map((f) => ({
     enrolmentId: f.enrolmentId,
     participantId: f.participantId,
     fullName: f.fullName,
@@ -146,6 +153,7 @@ async function packEnrolments(services: Services, q: PackQuery, cohort: string, 
       reasons: reasonsOf.get(f.enrolmentId)?.[i] ?? [],
     })),
   }))
+  return { enrolments, calculatedAt: computedAt }
 }
 
 export async function partnershipPack(services: Services, q: PackQuery): Promise<Pack> {
@@ -156,12 +164,14 @@ export async function partnershipPack(services: Services, q: PackQuery): Promise
   const engagement = parts.flatMap((p) => p.engagement)
   const outputsDue = parts.flatMap((p) => p.outputsDue)
   const escalated = parts.flatMap((p) => p.escalated)
+  const times = parts.flatMap((p) => (p.calculatedAt ? [p.calculatedAt] : []))
+  const calculatedAt = times.length ? new Date(Math.min(...times.map(Number))) : null
 
   async function cohortPart(cohort: string) {
     const engagement: EngagementLine[] = []
     const outputsDue: OutputDue[] = []
     const escalated: PackEscalation[] = []
-    const evaluated = await packEnrolments(services, q, cohort, asOf)
+    const { enrolments: evaluated, calculatedAt } = await packEnrolments(services, q, cohort, asOf)
     const active = evaluated.filter((e) => e.active)
 
     // Escalations 3+ weeks after their review date, with what has been tried (from the cases).
@@ -263,7 +273,7 @@ export async function partnershipPack(services: Services, q: PackQuery): Promise
       group.participants.sort((a, b) => Number(b.atRisk) - Number(a.atRisk) || collator.compare(a.fullName, b.fullName))
       outputsDue.push(group)
     }
-    return { engagement, outputsDue, escalated }
+    return { engagement, outputsDue, escalated, calculatedAt }
   }
 
   return {
@@ -271,6 +281,7 @@ export async function partnershipPack(services: Services, q: PackQuery): Promise
     deliveryPartner: q.deliveryPartner,
     halfTerm: q.halfTerm,
     asOf,
+    calculatedAt,
     engagement,
     outputsDue,
     escalations: sortByUrgency(escalated),
