@@ -60,3 +60,20 @@ test('NPQ_PROCESS: all by default; web and worker only on PostgreSQL, refused in
     (error: unknown) => error instanceof ConfigError && error.message.includes('NPQ_PROCESS') && !error.message.includes('\n'),
   )
 })
+
+test('DATABASE_REPLICA_URL: a URL, only beside DATABASE_URL', () => {
+  const url = 'postgres://u:p@db.example:5432/npq'
+  const replica = 'postgres://u:p@replica.example:5432/npq'
+  assert.equal(loadConfig({ DATABASE_URL: url }).databaseReplicaUrl, undefined)
+  assert.equal(loadConfig({ DATABASE_URL: url, DATABASE_REPLICA_URL: replica }).databaseReplicaUrl, replica)
+  assert.throws(
+    () => loadConfig({ DATABASE_REPLICA_URL: replica }),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      error.message === 'Configuration error: DATABASE_REPLICA_URL needs DATABASE_URL (a replica of the embedded database cannot exist)',
+  )
+  assert.throws(
+    () => loadConfig({ DATABASE_URL: url, DATABASE_REPLICA_URL: 'not a url' }),
+    (error: unknown) => error instanceof ConfigError && error.message.startsWith('Configuration error: DATABASE_REPLICA_URL'),
+  )
+})

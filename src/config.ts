@@ -13,6 +13,7 @@ const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATABASE_URL: optionalUrl.optional(),
+  DATABASE_REPLICA_URL: optionalUrl.optional(),
   NPQ_DATA_DIR: z.string().min(1).default('./data'),
   NPQ_DEMO_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   NPQ_BASE_URL: optionalUrl.optional(),
@@ -34,6 +35,8 @@ export type Config = {
   isProduction: boolean
   port: number
   databaseUrl: string | undefined
+  /** A read replica of DATABASE_URL for the figures job and reports counted on request (docs/DEPLOYMENT.md). */
+  databaseReplicaUrl: string | undefined
   dataDir: string
   demoPassword: string | undefined
   baseUrl: string
@@ -80,6 +83,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (Boolean(c.DFE_API_URL) !== Boolean(c.DFE_API_TOKEN)) {
     throw new ConfigError('Configuration error: DFE_API_URL and DFE_API_TOKEN must be set together')
   }
+  if (c.DATABASE_REPLICA_URL && !c.DATABASE_URL) {
+    throw new ConfigError('Configuration error: DATABASE_REPLICA_URL needs DATABASE_URL (a replica of the embedded database cannot exist)')
+  }
   if (c.NPQ_PROCESS !== 'all' && !c.DATABASE_URL) {
     throw new ConfigError(
       `Configuration error: NPQ_PROCESS=${c.NPQ_PROCESS} needs DATABASE_URL (the embedded database allows one process only: unset NPQ_PROCESS)`,
@@ -90,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     isProduction,
     port: c.PORT,
     databaseUrl: c.DATABASE_URL,
+    databaseReplicaUrl: c.DATABASE_REPLICA_URL,
     dataDir: path.resolve(c.NPQ_DATA_DIR),
     demoPassword: c.NPQ_DEMO_PASSWORD,
     baseUrl: (c.NPQ_BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, ''),

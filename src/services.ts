@@ -10,7 +10,7 @@ import { BlockWindows } from './catalogue/block-windows.ts'
 import { Catalogue } from './catalogue/catalogue.ts'
 import { DesignVersions } from './catalogue/versions.ts'
 import type { Config } from './config.ts'
-import { openDatabase } from './db/database.ts'
+import { openDatabase, openReplica } from './db/database.ts'
 import { migrateToLatest } from './db/migrate.ts'
 import { DfeSync } from './dfe/sync.ts'
 import { EmailOutbox } from './email/outbox.ts'
@@ -87,6 +87,9 @@ export async function createServices(options: ServiceOptions) {
       }),
     ]
 
+    // Long reads that may lag a moment (the figures job's sweep, reports counted on request, `npq
+    // report`) go to the replica when there is one; everything else, and every write, to the primary.
+    const replica = config.databaseReplicaUrl ? openReplica(config.databaseReplicaUrl) : null
     const services = {
       config,
       logger,
@@ -95,6 +98,7 @@ export async function createServices(options: ServiceOptions) {
       blockWindows,
       database,
       db,
+      readDb: replica?.db ?? db,
       jobs,
       email,
       accounts,
@@ -102,6 +106,7 @@ export async function createServices(options: ServiceOptions) {
       dfe,
       async close() {
         await jobs.stop()
+        await replica?.close()
         await database.close()
       },
     }

@@ -17,6 +17,9 @@ import type { OutputStatusLite, Risk } from './projection.ts'
 //    the next refresh, and the pages say when that was. Actions (declaring, invoicing) never use them:
 //    they evaluate live.
 
+/** Where the evidence is read: the scheduled sweep may read a replica (DATABASE_REPLICA_URL); a page or a change, the primary. */
+export type Source = 'primary' | 'replica'
+
 export type StoredUnit = { leadProviderId: string; leadProvider: string; cohort: string }
 export type FigureRun = { asOf: string; computedAt: Date; enrolments: number; tookMs: number }
 
@@ -48,9 +51,12 @@ const outputsJson = (f: EnrolmentFigure) =>
  * Computes a lead provider's cohort as of the date and replaces its stored figures in one transaction
  * (writers of the same cohort take turns: a transaction-scoped advisory lock).
  */
-export async function storeFigures(services: Services, unit: StoredUnit, asOf: string): Promise<FigureRun> {
+export async function storeFigures(services: Services, unit: StoredUnit, asOf: string, source: Source = 'primary'): Promise<FigureRun> {
   const started = Date.now()
-  const figures = await computeFigures(services, { leadProvider: unit.leadProvider, cohort: unit.cohort }, asOf, { keepReasons: true })
+  const figures = await computeFigures(services, { leadProvider: unit.leadProvider, cohort: unit.cohort }, asOf, {
+    keepReasons: true,
+    db: source === 'replica' ? services.readDb : services.db,
+  })
   const computedAt = new Date()
   const tookMs = Date.now() - started
   await services.db.transaction().execute(async (trx) => {
@@ -119,13 +125,13 @@ export async function ensureFigures(services: Services, unit: StoredUnit, asOf: 
   return storeOnce(services, unit, asOf)
 }
 
-function storeOnce(services: Services, unit: StoredUnit, asOf: string): Promise<FigureRun> {
+function storeOnce(services: Services, unit: StoredUnit, asOf: string, source: Source = 'primary'): Promise<FigureRun> {
   let mine = pending.get(services)
   if (!mine) pending.set(services, (mine = new Map()))
   const key = `${unit.leadProviderId}/${unit.cohort}/${asOf}`
   let p = mine.get(key)
   if (!p) {
-    p = storeFigures(services, unit, asOf).finally(() => mine.delete(key))
+    p = storeFigures(services, unit, asOf, source).finally(() => mine.delete(key))
     mine.set(key, p)
   }
   return p
@@ -151,6 +157,7 @@ export async function refreshFigures(
   now = new Date(),
   maxAgeMs = figureRefresh.maxAgeMs,
   leadProviderId?: string,
+  source: Source = 'replica',
 ): Promise<FigureRun[]> {
   const asOf = londonDateOf(now)
   const done: FigureRun[] = []
@@ -159,7 +166,7 @@ export async function refreshFigures(
     const run = await figureRunOf(services.db, unit)
     // maxAgeMs 0 recomputes every cohort (the benchmark's job; a change the job is told of).
     if (maxAgeMs > 0 && run && run.asOf === asOf && now.getTime() - run.computedAt.getTime() < maxAgeMs) continue
-    done.push(await storeOnce(services, unit, asOf))
+    done.push(await storeOnce(services, unit, asOf, source))
   }
   // The table is rewritten wholesale: fresh statistics keep the pages' plans right before autovacuum's turn.
   if (done.length) await sql`analyze enrolment_figures`.execute(services.db)
@@ -183,7 +190,14 @@ export function figureJobDefinitions(servicesOf: () => Services) {
       retryDelay: 60,
       schedule: '*/10 * * * *',
       handler: async (data) => {
-        await refreshFigures(servicesOf(), new Date(), data.changed ? 0 : figureRefresh.maxAgeMs, data.changed?.leadProviderId ?? undefined)
+        // A change just committed is read from the primary (a replica may not have it yet).
+        await refreshFigures(
+          servicesOf(),
+          new Date(),
+          data.changed ? 0 : figureRefresh.maxAgeMs,
+          data.changed?.leadProviderId ?? undefined,
+          data.changed ? 'primary' : 'replica',
+        )
       },
     }),
   ]

@@ -64,19 +64,25 @@ export async function computeFigures(
   services: Services,
   unit: FigureUnit,
   asOf: string,
-  options: { keepReasons?: boolean } = {},
+  options: { keepReasons?: boolean; db?: Db } = {},
 ): Promise<EnrolmentFigure[]> {
-  const { db, catalogue } = services
+  // The evidence and the windows from `options.db` (the replica, for the job's sweep), else the primary.
+  const db = options.db ?? services.db
+  const { catalogue } = services
   let evaluated
   try {
-    evaluated = await outputEvaluations(services, {
-      leadProvider: unit.leadProvider,
-      cohort: unit.cohort,
-      course: unit.course,
-      deliveryPartner: unit.deliveryPartner,
-      participantIds: unit.participantIds,
-      asOf,
-    })
+    evaluated = await outputEvaluations(
+      services,
+      {
+        leadProvider: unit.leadProvider,
+        cohort: unit.cohort,
+        course: unit.course,
+        deliveryPartner: unit.deliveryPartner,
+        participantIds: unit.participantIds,
+        asOf,
+      },
+      db,
+    )
   } catch (error) {
     if (error instanceof ReportQueryError) return []
     throw error

@@ -103,6 +103,11 @@ async function openEmbedded(
   })
 }
 
+/** A read-only replica of the PostgreSQL database: its own pool, the same schema, a moment behind. */
+export function openReplica(url: string, poolSize = 5): Database {
+  return fromConnectionString(url, 'postgres', `PostgreSQL replica (${redactUrl(url)})`, poolSize, async () => {})
+}
+
 function fromConnectionString(
   connectionString: string,
   kind: Database['kind'],

@@ -31,7 +31,7 @@ export async function outputEvaluations(services: Services, query: ReportQuery, 
 }
 
 export async function outputsReport(services: Services, query: ReportQuery): Promise<OutputsRow[]> {
-  return (await outputEvaluations(services, query)).map((e) => ({
+  return (await outputEvaluations(services, query, services.readDb)).map((e) => ({
     participant_id: e.participantId,
     course_identifier: e.courseIdentifier,
     outputs: e.outputs,
@@ -150,7 +150,7 @@ export async function escalations(services: Services, query: EscalationQuery, db
 }
 
 export async function escalationsReport(services: Services, query: EscalationQuery): Promise<EscalationRow[]> {
-  return (await escalations(services, query)).map((x) => ({
+  return (await escalations(services, query, services.readDb)).map((x) => ({
     participant_id: x.enrolment.participantId,
     declaration_type: x.output.declaration_type,
     review_date: x.reviewDate,

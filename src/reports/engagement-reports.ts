@@ -157,12 +157,12 @@ export function declarationRow(e: EnrolmentEngagement, from: string | null): Dec
 }
 
 export async function engagementReport(services: Services, query: ReportQuery): Promise<EngagementRow[]> {
-  return (await engagements(services, query)).map(engagementRow)
+  return (await engagements(services, query, services.readDb)).map(engagementRow)
 }
 
 export async function declarationReport(services: Services, query: ReportQuery & { from?: string | null }): Promise<DeclarationRow[]> {
   if (query.from && query.from > query.asOf) throw new ReportQueryError('from', `--from ${query.from} is after --as-of ${query.asOf}`)
-  return (await engagements(services, query)).map((e) => declarationRow(e, query.from ?? null))
+  return (await engagements(services, query, services.readDb)).map((e) => declarationRow(e, query.from ?? null))
 }
 
 /**

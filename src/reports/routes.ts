@@ -366,7 +366,8 @@ export function registerReportRoutes(app: FastifyInstance, services: Services): 
       if (report === 'engagement' && usesStoredFigures(asOf!)) {
         ;({ engagements: found, version, computedAt } = await storedEngagements(services, reportQuery))
       } else {
-        found = await engagements(services, reportQuery)
+        // Counted now, from the replica when there is one (a report may lag a moment; its page is read-only).
+        found = await engagements(services, reportQuery, services.readDb)
       }
     } catch (error) {
       if (!(error instanceof ReportQueryError)) throw error
