@@ -2,13 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import http from 'node:http'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { sql } from 'kysely'
 import { createSession } from '../src/accounts/sessions.ts'
 import { SESSION_COOKIE } from '../src/web/app.ts'
+import { freePort } from '../src/test-support/fake-smtp.ts'
 import { benchDatabaseUrl, openServices, progressLog } from './databases.ts'
 
 // Issue 10 item 8 (docs/DEPLOYMENT.md): request throughput of one web process against two, on the
@@ -87,14 +87,6 @@ async function participantCookies(): Promise<string[]> {
 
 type Web = { port: number; child: ChildProcess; log: string }
 const sessionSecret = crypto.randomBytes(32).toString('base64url')
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const found = (probe.address() as net.AddressInfo).port
-  await new Promise((resolve) => probe.close(resolve))
-  return found
-}
 
 async function startWeb(): Promise<Web> {
   const port = await freePort()

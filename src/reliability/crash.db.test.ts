@@ -2,7 +2,6 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
@@ -11,6 +10,7 @@ import pino from 'pino'
 import { londonDateOf } from '../dates/london.ts'
 import { inTransaction } from '../db/transaction.ts'
 import { createServices } from '../services.ts'
+import { fakeSmtp, freePort } from '../test-support/fake-smtp.ts'
 import { createPostgresDatabase, testConfig, testDatabaseKind } from '../test-support/services.ts'
 
 // Issue 10, item 4: crashes. The real server (`node src/main.ts`, a child process) is killed with SIGKILL
@@ -219,83 +219,6 @@ async function assertAcknowledgedWritesPresent() {
   const present = new Set(rows.map((r) => r.id.slice(r.id.indexOf(':') + 1)))
   const missing = acknowledged.filter((id) => !present.has(id))
   assert.deepEqual(missing, [], `${missing.length} of ${acknowledged.length} acknowledged writes lost`)
-}
-
-// ── a fake SMTP server: counts what it is given; can hang (accepts, never greets) to hold a job active ──
-
-function fakeSmtp() {
-  const received: string[] = []
-  const hung = new Set<net.Socket>()
-  let mode: 'answer' | 'hang' = 'answer'
-  const open = new Set<net.Socket>()
-  const listener = net.createServer((socket) => {
-    socket.on('error', () => {})
-    open.add(socket)
-    socket.on('close', () => open.delete(socket))
-    if (mode === 'hang') {
-      hung.add(socket)
-      socket.on('close', () => hung.delete(socket))
-      return
-    }
-    let buffer = ''
-    let inData = false
-    let recipients: string[] = []
-    socket.write('220 fake ESMTP\r\n')
-    socket.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('latin1')
-      for (;;) {
-        if (inData) {
-          const end = buffer.indexOf('\r\n.\r\n')
-          if (end < 0) return
-          buffer = buffer.slice(end + 5)
-          inData = false
-          received.push(...recipients)
-          recipients = []
-          socket.write('250 queued\r\n')
-          continue
-        }
-        const eol = buffer.indexOf('\r\n')
-        if (eol < 0) return
-        const line = buffer.slice(0, eol)
-        buffer = buffer.slice(eol + 2)
-        const verb = line.slice(0, 4).toUpperCase()
-        if (verb === 'EHLO' || verb === 'HELO') socket.write('250 fake\r\n')
-        else if (verb === 'RCPT') {
-          recipients.push(/<([^>]*)>/.exec(line)?.[1]?.toLowerCase() ?? '')
-          socket.write('250 ok\r\n')
-        } else if (verb === 'DATA') {
-          inData = true
-          socket.write('354 go ahead\r\n')
-        } else if (verb === 'QUIT') socket.end('221 bye\r\n')
-        else socket.write('250 ok\r\n')
-      }
-    })
-  })
-  listener.listen(0, '127.0.0.1')
-  return {
-    received,
-    hung,
-    get port() {
-      return (listener.address() as net.AddressInfo).port
-    },
-    setMode(m: 'answer' | 'hang') {
-      mode = m
-      if (m === 'answer') for (const s of hung) s.destroy()
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of open) socket.destroy()
-        listener.close(() => resolve())
-      }),
-  }
-}
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const found = (probe.address() as net.AddressInfo).port
-  await new Promise((resolve) => probe.close(resolve))
-  return found
 }
 
 async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeout = 60_000) {

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
@@ -11,6 +10,7 @@ import pino from 'pino'
 import { londonDateOf } from '../dates/london.ts'
 import { inTransaction } from '../db/transaction.ts'
 import { createServices } from '../services.ts'
+import { fakeSmtp, freePort } from '../test-support/fake-smtp.ts'
 import { createPostgresDatabase, testConfig, testDatabaseKind } from '../test-support/services.ts'
 
 // Issue 10, item 8: scale-out. The platform run as a deployment runs it — two web processes
@@ -38,7 +38,8 @@ let databaseUrl = ''
 let dropDatabase = async () => {}
 /** When the test moved the session sweep's schedule to every minute (database time). */
 let cronFrom: Date
-const smtp = fakeSmtp()
+// A provider takes a moment to accept a message, so both workers get a share of the queue.
+const smtp = fakeSmtp({ acceptDelayMs: 20 })
 
 // ── the processes ───────────────────────────────────────────────────────────────────────────────────
 
@@ -156,14 +157,6 @@ async function waitFor(what: string, check: () => Promise<boolean> | boolean, ti
   }
 }
 
-async function freePort(): Promise<number> {
-  const probe = net.createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const found = (probe.address() as net.AddressInfo).port
-  await new Promise((resolve) => probe.close(resolve))
-  return found
-}
-
 // ── a browser, reduced to what matters here: cookies kept across requests, to any of the processes ──
 
 class Browser {
@@ -199,64 +192,6 @@ class Browser {
   async signIn(p: Proc, email: string, pass: string) {
     const csrf = await this.csrfFrom(p, '/sign-in')
     return this.request(p, 'POST', '/sign-in', { _csrf: csrf, email, password: pass })
-  }
-}
-
-// ── a fake SMTP server: records each message's recipients; answers each message after a short wait ──
-
-function fakeSmtp() {
-  const received: string[] = []
-  const open = new Set<net.Socket>()
-  const listener = net.createServer((socket) => {
-    socket.on('error', () => {})
-    open.add(socket)
-    socket.on('close', () => open.delete(socket))
-    let buffer = ''
-    let inData = false
-    let recipients: string[] = []
-    socket.write('220 fake ESMTP\r\n')
-    socket.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('latin1')
-      for (;;) {
-        if (inData) {
-          const end = buffer.indexOf('\r\n.\r\n')
-          if (end < 0) return
-          buffer = buffer.slice(end + 5)
-          inData = false
-          received.push(...recipients)
-          recipients = []
-          // A provider takes a moment to accept a message, so both workers get a share of the queue.
-          setTimeout(() => socket.write('250 queued\r\n'), 20)
-          continue
-        }
-        const eol = buffer.indexOf('\r\n')
-        if (eol < 0) return
-        const line = buffer.slice(0, eol)
-        buffer = buffer.slice(eol + 2)
-        const verb = line.slice(0, 4).toUpperCase()
-        if (verb === 'EHLO' || verb === 'HELO') socket.write('250 fake\r\n')
-        else if (verb === 'RCPT') {
-          recipients.push(/<([^>]*)>/.exec(line)?.[1]?.toLowerCase() ?? '')
-          socket.write('250 ok\r\n')
-        } else if (verb === 'DATA') {
-          inData = true
-          socket.write('354 go ahead\r\n')
-        } else if (verb === 'QUIT') socket.end('221 bye\r\n')
-        else socket.write('250 ok\r\n')
-      }
-    })
-  })
-  listener.listen(0, '127.0.0.1')
-  return {
-    received,
-    get port() {
-      return (listener.address() as net.AddressInfo).port
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of open) socket.destroy()
-        listener.close(() => resolve())
-      }),
   }
 }
 
