@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util'
 import type { FastifyInstance } from 'fastify'
 import { sql } from 'kysely'
 import { createSession } from '../src/accounts/sessions.ts'
+import type { Db } from '../src/db/database.ts'
 import { buildApp } from '../src/routes.ts'
 import { SESSION_COOKIE } from '../src/web/app.ts'
 import { benchDatabaseUrl, openServices, progressLog } from './databases.ts'
@@ -42,33 +43,7 @@ export async function runParticipantPagesBench(
   try {
     const { db } = services
     app = await buildApp(services)
-    // Participants spread over lead providers, cohorts and partners (a stable sample).
-    const sample = await sql<{ participant_id: string; dp: string }>`
-      select distinct on (e.participant_id) e.participant_id, e.delivery_partner_id as dp from enrolments e
-      where e.delivery_partner_id is not null and e.status = 'active'
-      order by e.participant_id, e.cohort
-      limit 5000`.execute(db)
-    const chosen = sample.rows.filter((_, i) => i % Math.max(1, Math.floor(sample.rows.length / Math.min(runs, 40))) === 0).slice(0, 40)
-    const cookies: string[] = []
-    for (const [i, s] of chosen.entries()) {
-      const email = `bench-participant-${i}@bench.test`
-      const user = await db
-        .insertInto('users')
-        .values({ email, full_name: `Bench participant ${i}`, password_hash: null, status: 'active' })
-        .onConflict((oc) => oc.column('email').doUpdateSet({ status: 'active' }))
-        .returning('id')
-        .executeTakeFirstOrThrow()
-      await db.updateTable('participants').set({ user_id: null }).where('user_id', '=', user.id).execute()
-      await db.updateTable('participants').set({ user_id: user.id }).where('id', '=', s.participant_id).execute()
-      const has = await db
-        .selectFrom('role_assignments')
-        .select('id')
-        .where('user_id', '=', user.id)
-        .where('role', '=', 'participant')
-        .executeTakeFirst()
-      if (!has) await db.insertInto('role_assignments').values({ user_id: user.id, role: 'participant', organisation_id: s.dp }).execute()
-      cookies.push(`${SESSION_COOKIE}=${await createSession(db, user.id)}`)
-    }
+    const cookies = await participantSessions(db, 'bench-participant', Math.min(runs, 40))
     if (!cookies.length) throw new Error('no generated participants: run `npm run bench:generate` first')
     log(`participant pages: ${cookies.length} participants, ${runs} requests per page`)
 
@@ -135,4 +110,38 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
       process.exit(1)
     })
+}
+
+/**
+ * Session cookies of up to `count` generated participants spread over lead providers, cohorts and
+ * partners (a stable sample), each signed in as a user `${prefix}-<i>@bench.test` made or reused here.
+ */
+export async function participantSessions(db: Db, prefix: string, count: number): Promise<string[]> {
+  const sample = await sql<{ participant_id: string; dp: string }>`
+    select distinct on (e.participant_id) e.participant_id, e.delivery_partner_id as dp from enrolments e
+    where e.delivery_partner_id is not null and e.status = 'active'
+    order by e.participant_id, e.cohort
+    limit 5000`.execute(db)
+  const chosen = sample.rows.filter((_, i) => i % Math.max(1, Math.floor(sample.rows.length / count)) === 0).slice(0, count)
+  const cookies: string[] = []
+  for (const [i, s] of chosen.entries()) {
+    const email = `${prefix}-${i}@bench.test`
+    const user = await db
+      .insertInto('users')
+      .values({ email, full_name: `${prefix} ${i}`, password_hash: null, status: 'active' })
+      .onConflict((oc) => oc.column('email').doUpdateSet({ status: 'active' }))
+      .returning('id')
+      .executeTakeFirstOrThrow()
+    await db.updateTable('participants').set({ user_id: null }).where('user_id', '=', user.id).execute()
+    await db.updateTable('participants').set({ user_id: user.id }).where('id', '=', s.participant_id).execute()
+    const has = await db
+      .selectFrom('role_assignments')
+      .select('id')
+      .where('user_id', '=', user.id)
+      .where('role', '=', 'participant')
+      .executeTakeFirst()
+    if (!has) await db.insertInto('role_assignments').values({ user_id: user.id, role: 'participant', organisation_id: s.dp }).execute()
+    cookies.push(`${SESSION_COOKIE}=${await createSession(db, user.id)}`)
+  }
+  return cookies
 }

@@ -5,11 +5,9 @@ import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { sql } from 'kysely'
-import { createSession } from '../src/accounts/sessions.ts'
-import { SESSION_COOKIE } from '../src/web/app.ts'
 import { freePort } from '../src/test-support/fake-smtp.ts'
 import { benchDatabaseUrl, openServices, progressLog } from './databases.ts'
+import { participantSessions } from './participant-pages.ts'
 
 // Issue 10 item 8 (docs/DEPLOYMENT.md): request throughput of one web process against two, on the
 // national-scale database (bench/generate.ts). Each web process is the real thing (`NPQ_PROCESS=web
@@ -50,32 +48,7 @@ async function participantCookies(): Promise<string[]> {
   const services = await openServices(url)
   try {
     const { db } = services
-    const sample = await sql<{ participant_id: string; dp: string }>`
-      select distinct on (e.participant_id) e.participant_id, e.delivery_partner_id as dp from enrolments e
-      where e.delivery_partner_id is not null and e.status = 'active'
-      order by e.participant_id, e.cohort
-      limit 5000`.execute(db)
-    const chosen = sample.rows.filter((_, i) => i % Math.max(1, Math.floor(sample.rows.length / 40)) === 0).slice(0, 40)
-    const cookies: string[] = []
-    for (const [i, s] of chosen.entries()) {
-      const email = `bench-scale-out-${i}@bench.test`
-      const user = await db
-        .insertInto('users')
-        .values({ email, full_name: `Bench scale-out participant ${i}`, password_hash: null, status: 'active' })
-        .onConflict((oc) => oc.column('email').doUpdateSet({ status: 'active' }))
-        .returning('id')
-        .executeTakeFirstOrThrow()
-      await db.updateTable('participants').set({ user_id: null }).where('user_id', '=', user.id).execute()
-      await db.updateTable('participants').set({ user_id: user.id }).where('id', '=', s.participant_id).execute()
-      const has = await db
-        .selectFrom('role_assignments')
-        .select('id')
-        .where('user_id', '=', user.id)
-        .where('role', '=', 'participant')
-        .executeTakeFirst()
-      if (!has) await db.insertInto('role_assignments').values({ user_id: user.id, role: 'participant', organisation_id: s.dp }).execute()
-      cookies.push(`${SESSION_COOKIE}=${await createSession(db, user.id)}`)
-    }
+    const cookies = await participantSessions(db, 'bench-scale-out', 40)
     if (!cookies.length) throw new Error('no generated participants: run `npm run bench:generate` first')
     return cookies
   } finally {
