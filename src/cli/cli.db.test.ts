@@ -288,3 +288,19 @@ test('report outputs|escalations and declare: the shapes of INTERFACES.md, decla
   assert.equal(badDate.code, 1)
   assert.match(badDate.stderr, /--as-of/)
 })
+
+test('a reader that stops early (| head) ends the command quietly, not with a trace', () => {
+  // The export is ~100 KB, more than a pipe holds, so the command is still writing when head has gone.
+  const result = spawnSync(
+    'bash',
+    ['-c', `set -o pipefail; "${process.execPath}" "${bin}" privacy export --email participant@demo.test | head -c 20`],
+    {
+      env,
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  )
+  assert.equal(result.stdout.length, 20)
+  assert.equal(result.status, 0, result.stderr)
+  assert.doesNotMatch(result.stderr, /EPIPE|Unhandled|at /)
+})

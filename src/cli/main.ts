@@ -452,7 +452,17 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
+/** A reader that stops early (`npq privacy export … | head`) closes the pipe: stop quietly, as other tools do. */
+function quietOnClosedPipe(): void {
+  if (process.stdout.listenerCount('error') > 0) return
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0)
+    throw error
+  })
+}
+
 export async function run(argv: string[]): Promise<number> {
+  quietOnClosedPipe()
   try {
     await buildProgram().parseAsync(argv, { from: 'user' })
     return 0

@@ -300,6 +300,9 @@ test('the Data protection page: her lead provider’s admin finds her and downlo
   assert.equal(found.statusCode, 200)
   assert.match(found.body, new RegExp(priya.id))
   assert.match(found.body, /Download their data/)
+  // Her places named as people read them.
+  assert.match(found.body, /NPQ for Headship/)
+  assert.doesNotMatch(found.body, />npq-headship</)
   const byTrn = await admin.get(`/lead-provider/privacy?q=${priya.trn}`)
   assert.match(byTrn.body, new RegExp(priya.id))
   const download = await admin.post(

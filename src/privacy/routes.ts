@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { findCourse } from '../catalogue/courses.ts'
 import { londonDateOf } from '../dates/london.ts'
+import { statusLabels } from '../participants/lifecycle.ts'
 import { forbidden } from '../errors.ts'
 import { can } from '../policy/policy.ts'
 import { hasRole, type Principal } from '../policy/principal.ts'
@@ -60,7 +62,13 @@ export function registerPrivacyRoutes(app: FastifyInstance, { db, catalogue }: S
           .orderBy('e.cohort')
           .execute()
       : []
-    return reply.render(page, { ...base, subject, people, enrolments, today: londonDateOf(new Date()) })
+    // Course names and statuses as people read them, not the identifiers the interfaces use.
+    const places = enrolments.map((e) => ({
+      ...e,
+      course: findCourse(e.course_identifier)?.name ?? e.course_identifier,
+      statusLabel: statusLabels[e.status],
+    }))
+    return reply.render(page, { ...base, subject, people, enrolments: places, today: londonDateOf(new Date()) })
   })
 
   app.post<{ Body: { q?: string } }>('/lead-provider/privacy/export', { config: { access: 'signed-in' } }, async (req, reply) => {
