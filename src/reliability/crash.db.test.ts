@@ -542,6 +542,12 @@ test(
     }
     await waitFor('the job queue to deliver again', () => smtp.received.includes('after.outage@school.test'), 60_000)
     const errors = statuses.filter((s) => s >= 500)
+    // Each request the outage cut short says so: "unavailable, try again", not an unexplained failure.
+    assert.deepEqual(
+      errors.filter((s) => s !== 503),
+      [],
+      'a request cut short by the outage is a 503',
+    )
     process.stdout.write(`# outage: ${statuses.length} requests, ${errors.length} answered 5xx (${[...new Set(errors)].join(', ')})\n`)
   },
 )
